@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GoldenConfig(AppConfig):
+    name = "golden"
+    verbose_name = "Master data"

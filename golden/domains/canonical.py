@@ -1,0 +1,195 @@
+"""Canonicalisers: turn one raw value into its canonical form or raise InvalidValue.
+
+Each one leans on a library made for the job (python-stdnum, phonenumbers,
+pycountry, Django's validators) rather than hand-written checks. They receive text
+that is already NFKC-normalised with collapsed white space.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+import pycountry
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator, validate_email
+from stdnum import ean, get_cc_module, iban
+from stdnum.cn import uscc
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.util import clean, isdigits
+
+from .base import Canonicaliser, Context, InvalidValue
+
+# Country names in common use that ISO 3166 spells differently.
+COUNTRY_ALIASES = {
+    "UK": "GB", "EL": "GR", "ENGLAND": "GB", "GREAT BRITAIN": "GB", "USA": "US",
+    "DEUTSCHLAND": "DE", "ESPAÑA": "ES", "ITALIA": "IT", "NEDERLAND": "NL",
+    "HOLLAND": "NL", "中国": "CN", "中华人民共和国": "CN",
+}
+
+# python-stdnum module names of personal identity numbers, per country.
+NATIONAL_ID_MODULES = (
+    "ssn", "bsn", "dni", "nie", "idnr", "nir", "ric", "pesel", "cpr", "hetu",
+    "personnummer", "fodselsnummer", "cf", "codicefiscale", "egn", "rc", "oib",
+    "jmbg", "cnp", "emso", "ik", "isikukood", "asmens", "pk", "nic", "cpf", "curp",
+    "rut", "run", "aadhaar", "mynumber", "rrn", "nric",
+)
+# python-stdnum module names of business tax numbers, per country (after EU VAT).
+TAX_ID_MODULES = ("vat", "uscc", "ein", "tin", "gst", "abn", "cnpj", "rfc", "nif", "utr")
+
+
+def text(value: str, context: Context) -> str:
+    return value
+
+
+def upper_code(value: str, context: Context) -> str:
+    return value.upper()
+
+
+def choice(options: Mapping[str, str]) -> Canonicaliser:
+    """Accept the keys of ``options`` (case-insensitive) and map them to their values."""
+    folded = {key.casefold(): canonical for key, canonical in options.items()}
+    allowed = ", ".join(sorted(set(options.values())))
+
+    def canonicalise(value: str, context: Context) -> str:
+        try:
+            return folded[value.casefold()]
+        except KeyError:
+            raise InvalidValue(f"must be one of {allowed}") from None
+
+    return canonicalise
+
+
+def country(value: str, context: Context) -> str:
+    candidate = COUNTRY_ALIASES.get(value.upper(), value)
+    try:
+        return pycountry.countries.lookup(candidate).alpha_2
+    except LookupError:
+        raise InvalidValue("not an ISO 3166 country code or name") from None
+
+
+def iso_date(value: str, context: Context) -> str:
+    try:
+        parsed = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidValue("not a valid ISO date (YYYY-MM-DD)") from None
+    return parsed.isoformat()
+
+
+def past_date(value: str, context: Context) -> str:
+    result = iso_date(value, context)
+    if datetime.date.fromisoformat(result) > datetime.date.today():
+        raise InvalidValue("lies in the future")
+    return result
+
+
+def email(value: str, context: Context) -> str:
+    try:
+        validate_email(value)
+    except DjangoValidationError:
+        raise InvalidValue("not a valid e-mail address") from None
+    return value.lower()
+
+
+def phone(value: str, context: Context) -> str:
+    try:
+        number = phonenumbers.parse(value, context.country)
+    except phonenumbers.NumberParseException as error:
+        raise InvalidValue(f"not a phone number ({error._msg})") from None
+    if not phonenumbers.is_valid_number(number):
+        region = context.country or "international format"
+        raise InvalidValue(f"not a valid phone number for {region}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def website(value: str, context: Context) -> str:
+    candidate = value if "://" in value else f"https://{value}"
+    try:
+        URLValidator(schemes=["http", "https"])(candidate)
+    except DjangoValidationError:
+        raise InvalidValue("not a valid web address") from None
+    parts = urlsplit(candidate)
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))
+
+
+def decimal(value: str, context: Context) -> str:
+    try:
+        number = Decimal(value.replace(",", "."))
+    except InvalidOperation:
+        raise InvalidValue("not a number") from None
+    if not number.is_finite() or number < 0:
+        raise InvalidValue("must be a non-negative number")
+    normalised = number.normalize()
+    return f"{normalised:f}"
+
+
+def iban_number(value: str, context: Context) -> str:
+    return _stdnum(iban, value)
+
+
+def gtin(value: str, context: Context) -> str:
+    """GTIN-8/12/13/14, stored as GTIN-14 so UPC-A and EAN-13 forms compare equal."""
+    return _stdnum(ean, value).zfill(14)
+
+
+def duns(value: str, context: Context) -> str:
+    # python-stdnum has no D-U-N-S module and the number carries no public check
+    # digit: its shape (nine digits) is all that can be verified.
+    number = clean(value, " -.")
+    if not isdigits(number) or len(number) != 9:
+        raise InvalidValue("a D-U-N-S number has nine digits")
+    return number
+
+
+def tax_id(value: str, context: Context) -> str:
+    """A business tax number: EU VAT (always with its country prefix), Chinese unified
+    social credit code, or the country's own tax number module in python-stdnum.
+
+    Numbers of countries python-stdnum does not know are kept in compact form.
+    """
+    number = clean(value, " -./").upper()
+    if number[:2].lower() in eu_vat.MEMBER_STATES or number[:2] == "EL":
+        return _stdnum(eu_vat, number)
+    country_code = (context.country or "").lower()
+    if country_code in eu_vat.MEMBER_STATES or country_code == "gr":
+        prefix = "EL" if country_code == "gr" else country_code.upper()
+        return _stdnum(eu_vat, prefix + number)
+    if country_code == "cn" or (not country_code and len(number) == 18):
+        return _stdnum(uscc, number)
+    module = _country_module(country_code, TAX_ID_MODULES)
+    if module is None:
+        return number
+    return _stdnum(module, number)
+
+
+def national_id(value: str, context: Context) -> str:
+    """A personal identity number, checked by python-stdnum for the record's country."""
+    number = clean(value, " -./").upper()
+    module = _country_module((context.country or "").lower(), NATIONAL_ID_MODULES)
+    if module is None:
+        return number
+    return _stdnum(module, number)
+
+
+def _country_module(country_code: str, names: tuple[str, ...]):
+    if not country_code:
+        return None
+    for name in names:
+        module = get_cc_module(country_code, name)
+        if module is not None and hasattr(module, "validate"):
+            return module
+    return None
+
+
+def _stdnum(module, value: str) -> str:
+    try:
+        number = module.validate(value)
+    except StdnumError as error:
+        kind = (module.__doc__ or module.__name__).strip().splitlines()[0].rstrip(".")
+        raise InvalidValue(f"{error.message.rstrip('.').lower()} ({kind})") from None
+    return module.compact(number) if hasattr(module, "compact") else number

@@ -1,0 +1,270 @@
+"""Master data: source systems, source records (the cross-references), golden records,
+the append-only journal and the change-event outbox.
+
+Writes go through ``golden.services``; nothing else saves a golden record.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from .domains import DOMAINS, domain_choices
+
+DEFAULT_PRIORITY = 10
+
+
+class SourceSystem(models.Model):
+    code = models.CharField(
+        max_length=32,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z0-9][A-Z0-9_-]*$",
+                "Use capital letters, digits, '-' and '_' (for example ERP or CRM_EU).",
+            )
+        ],
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    priority = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            'Trust per domain, higher wins in survivorship, e.g. {"customer": 30, '
+            f'"supplier": 10}}. Domains not listed get {DEFAULT_PRIORITY}.'
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        if not isinstance(self.priority, dict):
+            raise ValidationError({"priority": "Must be an object mapping domain to a number."})
+        for domain, value in self.priority.items():
+            if domain not in DOMAINS:
+                raise ValidationError({"priority": f"Unknown domain '{domain}'."})
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValidationError({"priority": f"Priority of '{domain}' must be a whole number."})
+
+    def priority_for(self, domain: str) -> int:
+        return int(self.priority.get(domain, DEFAULT_PRIORITY))
+
+
+class GoldenRecord(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "active"
+        RETIRED = "retired", "retired"
+
+    global_id = models.CharField("global ID", max_length=24, unique=True)
+    domain = models.CharField(max_length=32, choices=domain_choices())
+    display_name = models.CharField(max_length=300, blank=True, db_index=True)
+    values = models.JSONField(default=dict, blank=True)
+    lineage = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_records",
+        help_text="The survivor this record was merged into (retired records only).",
+    )
+    merged_members = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Source records this record held when it was merged away (for unmerge).",
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["domain", "status"], name="golden_domain_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True) | models.Q(status="retired"),
+                name="golden_only_retired_are_merged",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.global_id} {self.display_name}".strip()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class SourceRecord(models.Model):
+    """A record as one source system holds it: the cross-reference to a golden record."""
+
+    system = models.ForeignKey(SourceSystem, on_delete=models.PROTECT, related_name="records")
+    domain = models.CharField(max_length=32, choices=domain_choices())
+    source_key = models.CharField(max_length=200)
+    golden_record = models.ForeignKey(
+        GoldenRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="source_records",
+    )
+    raw_payload = models.JSONField(default=dict, blank=True)
+    canonical = models.JSONField(default=dict, blank=True)
+    payload_hash = models.CharField(max_length=64, blank=True)
+    quality_issues = models.JSONField(default=list, blank=True)
+    retired = models.BooleanField(default=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    content_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the canonical values last changed."
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "domain", "source_key"], name="source_record_unique_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["golden_record", "retired"], name="source_golden_live_idx"),
+            models.Index(fields=["source_key"], name="source_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system.code}:{self.source_key}" if self.system_id else self.source_key
+
+
+class AttributeOverride(models.Model):
+    """A steward's value for one attribute of one golden record; wins until removed."""
+
+    golden_record = models.ForeignKey(
+        GoldenRecord, on_delete=models.PROTECT, related_name="overrides"
+    )
+    attribute = models.CharField(max_length=64)
+    value = models.JSONField()
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["golden_record_id", "attribute"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["golden_record", "attribute"], name="override_one_per_attribute"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attribute} override"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError(f"{self.model.__name__} is append-only")
+
+    def delete(self):
+        raise TypeError(f"{self.model.__name__} is append-only")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError(f"{type(self).__name__} is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} is append-only")
+
+
+class JournalEntry(AppendOnlyModel):
+    """Before/after snapshot of one golden record for one change (append-only)."""
+
+    class Action(models.TextChoices):
+        UPSERT = "upsert", "upsert"
+        RETIRE = "retire", "retire source record"
+        MERGE = "merge", "merge"
+        SPLIT = "split", "split / unmerge"
+        OVERRIDE = "override", "override"
+        RECOMPUTE = "recompute", "recompute"
+
+    operation = models.UUIDField(db_index=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    golden_record = models.ForeignKey(
+        GoldenRecord, on_delete=models.PROTECT, related_name="journal"
+    )
+    global_id = models.CharField("global ID", max_length=24)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "journal entries"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.global_id}"
+
+
+class ChangeEvent(AppendOnlyModel):
+    """The outbox: one row per published change, written in the changing transaction.
+
+    Rows are numbered in commit order (on PostgreSQL writers serialise on an advisory
+    lock while they append), so a consumer that remembers the last id never misses
+    or reorders an event.
+    """
+
+    class Type(models.TextChoices):
+        GOLDEN_CREATED = "golden.created", "golden record created"
+        GOLDEN_UPDATED = "golden.updated", "golden record updated"
+        GOLDEN_MERGED = "golden.merged", "golden record merged away"
+        GOLDEN_RETIRED = "golden.retired", "golden record retired"
+        GOLDEN_REACTIVATED = "golden.reactivated", "golden record reactivated"
+        XREF_ADDED = "xref.added", "cross-reference added"
+        XREF_MOVED = "xref.moved", "cross-reference moved"
+        XREF_REMOVED = "xref.removed", "cross-reference removed"
+
+    event_type = models.CharField(max_length=32, choices=Type.choices)
+    domain = models.CharField(max_length=32, choices=domain_choices())
+    global_id = models.CharField("global ID", max_length=24, db_index=True)
+    payload = models.JSONField(default=dict)
+    operation = models.UUIDField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.event_type} {self.global_id}"
+
+
+class GlobalIdCounter(models.Model):
+    """Last serial number handed out per domain (used where there are no sequences)."""
+
+    domain = models.CharField(max_length=32, primary_key=True)
+    last_value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.last_value}"

@@ -1,0 +1,357 @@
+"""Upsert source records: validate, match, attach or create, recompute, publish.
+
+One algorithm serves a single API call and a whole import batch: the single-record
+function is the batch function with one record. Each call is one transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from matching import services as matching
+
+from .. import global_ids
+from ..domains import Domain, RecordRejected, get_domain
+from ..models import GoldenRecord, SourceRecord, SourceSystem
+from ._clusters import apply_survivorship, chunks, live_members, lock_golden_records, overrides_of
+from ._journal import Change
+
+MAX_KEY_LENGTH = 200
+RETRIES = 5
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "created"  # new source record, new golden record
+    ATTACHED = "attached"  # new source record joined an existing golden record
+    UPDATED = "updated"  # known source record with changed values (or brought back)
+    UNCHANGED = "unchanged"  # same canonical values as on file: nothing written
+    REJECTED = "rejected"  # not accepted; ``reason`` says why
+
+
+@dataclass(frozen=True)
+class SourceInput:
+    source_key: str
+    payload: Mapping[str, Any]
+
+
+@dataclass
+class UpsertResult:
+    source_key: str
+    outcome: Outcome
+    global_id: str = ""
+    reason: str = ""
+    attribute: str = ""
+    value: str = ""
+    quality_issues: list[dict[str, str]] = field(default_factory=list)
+    matched_on: list[str] = field(default_factory=list)
+    source_record_id: int | None = None
+
+
+@dataclass
+class _Row:
+    index: int
+    key: str
+    payload: Mapping[str, Any]
+    canonical: dict[str, Any]
+    issues: list[dict[str, str]]
+    digest: str
+    record: SourceRecord | None = None
+
+
+def payload_digest(canonical: Mapping[str, Any], issues: list[dict[str, str]]) -> str:
+    text = json.dumps({"canonical": canonical, "issues": issues}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def upsert_source_record(
+    *,
+    system: SourceSystem,
+    domain: str | Domain,
+    source_key: str,
+    payload: Mapping[str, Any],
+    acting_user=None,
+    actor_label: str = "",
+) -> UpsertResult:
+    """Create or update one source record; see :func:`upsert_source_records`."""
+    return upsert_source_records(
+        system=system,
+        domain=domain,
+        records=[SourceInput(source_key, payload)],
+        acting_user=acting_user,
+        actor_label=actor_label,
+    )[0]
+
+
+def upsert_source_records(
+    *,
+    system: SourceSystem,
+    domain: str | Domain,
+    records: Sequence[SourceInput],
+    acting_user=None,
+    actor_label: str = "",
+) -> list[UpsertResult]:
+    """Create or update source records of one system in one transaction.
+
+    Returns one result per input, in input order. Rejected records change nothing;
+    records whose canonical values equal those on file change nothing and publish
+    nothing. When a key occurs twice, the last occurrence wins and the earlier one
+    is reported as rejected.
+    """
+    domain = get_domain(domain) if isinstance(domain, str) else domain
+    results: list[UpsertResult | None] = [None] * len(records)
+    rows: dict[str, _Row] = {}
+    for index, item in enumerate(records):
+        row_or_result = _validate(domain, index, item)
+        if isinstance(row_or_result, UpsertResult):
+            results[index] = row_or_result
+            continue
+        earlier = rows.pop(row_or_result.key, None)
+        if earlier is not None:
+            results[earlier.index] = UpsertResult(
+                earlier.key,
+                Outcome.REJECTED,
+                reason=f"duplicate key '{earlier.key}': a later record with the same key wins",
+                attribute="source_key",
+                value=earlier.key,
+            )
+        rows[row_or_result.key] = row_or_result
+
+    if rows:
+        for attempt in range(RETRIES):
+            try:
+                with transaction.atomic():
+                    written = _write(system, domain, list(rows.values()), acting_user, actor_label)
+                break
+            except IntegrityError:
+                # A concurrent writer inserted one of these keys first: start over and
+                # treat it as known.
+                if attempt == RETRIES - 1:
+                    raise
+        for row in rows.values():
+            results[row.index] = written[row.key]
+    return [result for result in results if result is not None]
+
+
+def _validate(domain: Domain, index: int, item: SourceInput) -> _Row | UpsertResult:
+    key = " ".join(str(item.source_key if item.source_key is not None else "").split())
+    if not key:
+        return UpsertResult("", Outcome.REJECTED, reason="missing source key", attribute="source_key")
+    if len(key) > MAX_KEY_LENGTH:
+        return UpsertResult(
+            key[:50],
+            Outcome.REJECTED,
+            reason=f"source key longer than {MAX_KEY_LENGTH} characters",
+            attribute="source_key",
+            value=key[:50],
+        )
+    try:
+        result = domain.validate(item.payload)
+    except RecordRejected as error:
+        return UpsertResult(
+            key, Outcome.REJECTED, reason=error.reason, attribute=error.attribute,
+            value=str(error.value)[:200],
+        )
+    return _Row(
+        index=index,
+        key=key,
+        payload=dict(item.payload),
+        canonical=result.canonical,
+        issues=result.issues,
+        digest=payload_digest(result.canonical, result.issues),
+    )
+
+
+def _write(
+    system: SourceSystem, domain: Domain, rows: list[_Row], acting_user, actor_label: str
+) -> dict[str, UpsertResult]:
+    now = timezone.now()
+    existing: dict[str, SourceRecord] = {}
+    for chunk in chunks(sorted(row.key for row in rows)):
+        for record in (
+            SourceRecord.objects.select_for_update(of=("self",))
+            .select_related("golden_record")
+            .filter(system=system, domain=domain.name, source_key__in=chunk)
+            .order_by("pk")
+        ):
+            existing[record.source_key] = record
+
+    results: dict[str, UpsertResult] = {}
+    changed: list[_Row] = []  # known, live, different values
+    arriving: list[_Row] = []  # new keys, and retired records brought back
+    for row in rows:
+        record = existing.get(row.key)
+        row.record = record
+        if record is not None and not record.retired and record.payload_hash == row.digest:
+            results[row.key] = _result(row, Outcome.UNCHANGED, record.golden_record.global_id)
+        elif record is not None and not record.retired:
+            changed.append(row)
+        else:
+            arriving.append(row)
+
+    decisions = matching.match_new_records(domain, [row.canonical for row in arriving])
+
+    # Lock every existing golden record this batch touches, then re-check it.
+    touched = {row.record.golden_record_id for row in changed}
+    touched |= {decision.golden_record_id for decision in decisions if decision.attaches}
+    touched |= {row.record.golden_record_id for row in arriving if row.record is not None}
+    locked = lock_golden_records(touched)
+    members_before = live_members(locked)
+    change = Change(
+        action="upsert", acting_user=acting_user, actor_label=actor_label or f"system:{system.code}"
+    )
+    for pk, golden in locked.items():
+        change.remember(golden, members_before.get(pk, []))
+
+    # Where does each arriving row go? Existing golden record, or a new cluster.
+    target_of: dict[str, GoldenRecord | tuple] = {}
+    for row, decision in zip(arriving, decisions, strict=True):
+        if decision.attaches and locked[decision.golden_record_id].is_active:
+            target_of[row.key] = locked[decision.golden_record_id]
+        elif decision.attaches:
+            # Retired since the candidate lookup: keep the record apart, do not guess.
+            target_of[row.key] = ("late", row.key)
+        else:
+            target_of[row.key] = decision.new_cluster
+    new_clusters: list[tuple] = []
+    for row in arriving:
+        cluster = target_of[row.key]
+        if isinstance(cluster, tuple) and cluster not in new_clusters:
+            new_clusters.append(cluster)
+
+    # A record brought back that starts a cluster of its own gets its old ID back
+    # when that golden record was retired only because it had emptied.
+    reusable: dict[tuple, GoldenRecord] = {}
+    for row in arriving:
+        cluster = target_of[row.key]
+        if row.record is None or not isinstance(cluster, tuple) or cluster in reusable:
+            continue
+        previous = locked.get(row.record.golden_record_id)
+        if previous is not None and not previous.is_active and previous.merged_into_id is None:
+            if not members_before.get(previous.pk) and previous not in reusable.values():
+                previous.status = GoldenRecord.Status.ACTIVE
+                reusable[cluster] = previous
+
+    fresh = [cluster for cluster in new_clusters if cluster not in reusable]
+    serials = global_ids.allocate_serials(domain.name, len(fresh))
+    created = GoldenRecord.objects.bulk_create(
+        [
+            GoldenRecord(
+                global_id=global_ids.format_global_id(domain.id_prefix, serial),
+                domain=domain.name,
+            )
+            for serial in serials
+        ],
+        batch_size=1000,
+    )
+    golden_of_cluster: dict[tuple, GoldenRecord] = dict(zip(fresh, created, strict=True))
+    golden_of_cluster.update(reusable)
+    for golden in created:
+        change.created(golden)
+
+    # Write the source records.
+    new_records: list[SourceRecord] = []
+    revived: list[SourceRecord] = []
+    for row in arriving:
+        cluster = target_of[row.key]
+        golden = golden_of_cluster[cluster] if isinstance(cluster, tuple) else cluster
+        if row.record is None:
+            row.record = SourceRecord(system=system, domain=domain.name, source_key=row.key)
+            new_records.append(row.record)
+        else:
+            revived.append(row.record)
+        _fill(row, now)
+        row.record.golden_record = golden
+        row.record.retired = False
+        row.record.retired_at = None
+    for row in changed:
+        _fill(row, now)
+    SourceRecord.objects.bulk_create(new_records, batch_size=1000)
+    updated = revived + [row.record for row in changed]
+    if updated:
+        SourceRecord.objects.bulk_update(
+            updated,
+            [
+                "golden_record",
+                "raw_payload",
+                "canonical",
+                "payload_hash",
+                "quality_issues",
+                "retired",
+                "retired_at",
+                "content_changed_at",
+                "updated_at",
+            ],
+            batch_size=500,
+        )
+    matching.replace_keys(domain, updated)
+    matching.index_new_records(domain, new_records)
+
+    # Recompute every affected golden record from its live members.
+    affected: dict[int, GoldenRecord] = {pk: golden for pk, golden in locked.items()}
+    for golden in golden_of_cluster.values():
+        affected[golden.pk] = golden
+    created_ids = {golden.pk for golden in created}
+    members = live_members(pk for pk in affected if pk not in created_ids)
+    for row in arriving:
+        if row.record.golden_record_id in created_ids:
+            members.setdefault(row.record.golden_record_id, []).append(row.record)
+    overrides = overrides_of(locked)
+    states = {}
+    for pk, golden in affected.items():
+        golden_members = members.get(pk, [])
+        if golden.is_active and not golden_members:
+            golden.status = GoldenRecord.Status.RETIRED
+        apply_survivorship(golden, golden_members, overrides.get(pk))
+        states[pk] = (golden, golden_members)
+    change.finish(states)
+
+    revived_ids = {record.pk for record in revived}
+    for row, decision in zip(arriving, decisions, strict=True):
+        target = target_of[row.key]
+        late = isinstance(target, tuple) and target[0] == "late"
+        joined = decision.probability > 0 and not late
+        if row.record.pk in revived_ids:
+            outcome = Outcome.UPDATED
+        elif joined:
+            outcome = Outcome.ATTACHED
+        else:
+            outcome = Outcome.CREATED
+        result = _result(row, outcome, row.record.golden_record.global_id)
+        result.matched_on = [entry["attribute"] for entry in decision.explanation]
+        results[row.key] = result
+    for row in changed:
+        results[row.key] = _result(row, Outcome.UPDATED, row.record.golden_record.global_id)
+    return results
+
+
+def _fill(row: _Row, now) -> None:
+    record = row.record
+    if record.canonical != row.canonical or record.content_changed_at is None:
+        record.content_changed_at = now
+    record.raw_payload = _jsonable(row.payload)
+    record.canonical = row.canonical
+    record.quality_issues = row.issues
+    record.payload_hash = row.digest
+    record.updated_at = now
+
+
+def _jsonable(payload: Mapping[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(dict(payload), default=str))
+
+
+def _result(row: _Row, outcome: Outcome, global_id: str) -> UpsertResult:
+    return UpsertResult(
+        source_key=row.key,
+        outcome=outcome,
+        global_id=global_id,
+        quality_issues=row.issues,
+        source_record_id=row.record.pk if row.record else None,
+    )

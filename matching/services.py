@@ -1,0 +1,143 @@
+"""Feeds the matching engine from the database and keeps the key index current.
+
+``match_new_records`` is the one entry point the golden-record services call; the
+fuzzy matching engine will plug in behind it with the same inputs and outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from golden.domains import Domain
+from golden.models import SourceRecord
+
+from .engine.deterministic import DeterministicResolver, IdentitySpec, identity_keys
+from .models import MatchKey
+
+SQL_IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class MatchDecision:
+    """Outcome for one record: attach to ``golden_record_id`` or start cluster ``new``."""
+
+    golden_record_id: int | None
+    new_cluster: Hashable | None
+    probability: float
+    explanation: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def attaches(self) -> bool:
+        return self.golden_record_id is not None
+
+
+def identity_specs(domain: Domain) -> list[IdentitySpec]:
+    return [
+        IdentitySpec(rule.attribute, strong=rule.strong, scope_by_country=rule.scope_by_country)
+        for rule in domain.identity_rules
+    ]
+
+
+def record_keys(domain: Domain, canonical: Mapping[str, Any]) -> dict[str, str]:
+    return identity_keys(identity_specs(domain), canonical)
+
+
+def match_new_records(
+    domain: Domain, records: Sequence[Mapping[str, Any]], *, exclude_golden: Iterable[int] = ()
+) -> list[MatchDecision]:
+    """Decide, in order, where each canonical record belongs.
+
+    Records are placed one after another, so a record may join a cluster started by
+    an earlier record of the same batch: the result equals that of single upserts.
+    """
+    specs = identity_specs(domain)
+    keys_per_record = [identity_keys(specs, canonical) for canonical in records]
+    wanted = {key for keys in keys_per_record for key in keys.values()}
+    excluded = set(exclude_golden)
+    candidate_keys = _keys_on_file(domain, wanted)
+    candidates = {golden for _, golden in candidate_keys} - excluded
+    # Everything the candidate clusters carry, for the strong-identifier veto.
+    known = [(key, golden) for key, golden in _cluster_keys(candidates)]
+    resolver = DeterministicResolver(
+        specs=specs, known=known, order={golden: golden for golden in candidates}
+    )
+    decisions = []
+    for keys in keys_per_record:
+        placement = resolver.place(keys)
+        explanation = [
+            {"attribute": attribute, "rule": "same canonical value", "weight": None}
+            for attribute in placement.matched_on
+        ]
+        if placement.is_new:
+            decisions.append(MatchDecision(None, placement.cluster, 0.0, explanation))
+        elif isinstance(placement.cluster, tuple):
+            decisions.append(MatchDecision(None, placement.cluster, 1.0, explanation))
+        else:
+            decisions.append(MatchDecision(placement.cluster, None, 1.0, explanation))
+    return decisions
+
+
+def replace_keys(domain: Domain, source_records: Iterable[SourceRecord]) -> None:
+    """Rewrite the index rows of ``source_records`` from their canonical values."""
+    records = list(source_records)
+    ids = [record.pk for record in records]
+    for chunk in _chunks(ids):
+        MatchKey.objects.filter(source_record_id__in=chunk).delete()
+    specs = identity_specs(domain)
+    rows = [
+        MatchKey(domain=domain.name, key=key, source_record_id=record.pk)
+        for record in records
+        if not record.retired
+        for key in sorted(set(identity_keys(specs, record.canonical).values()))
+    ]
+    MatchKey.objects.bulk_create(rows, batch_size=2000)
+
+
+def index_new_records(domain: Domain, source_records: Iterable[SourceRecord]) -> None:
+    """Add the index rows of records that have none yet."""
+    specs = identity_specs(domain)
+    MatchKey.objects.bulk_create(
+        [
+            MatchKey(domain=domain.name, key=key, source_record_id=record.pk)
+            for record in source_records
+            for key in sorted(set(identity_keys(specs, record.canonical).values()))
+        ],
+        batch_size=2000,
+    )
+
+
+def drop_keys(source_record_ids: Iterable[int]) -> None:
+    for chunk in _chunks(list(source_record_ids)):
+        MatchKey.objects.filter(source_record_id__in=chunk).delete()
+
+
+def _keys_on_file(domain: Domain, keys: set[str]) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    for chunk in _chunks(sorted(keys)):
+        found.extend(
+            MatchKey.objects.filter(
+                domain=domain.name,
+                key__in=chunk,
+                source_record__retired=False,
+                source_record__golden_record__isnull=False,
+            ).values_list("key", "source_record__golden_record_id")
+        )
+    return found
+
+
+def _cluster_keys(golden_ids: set[int]) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    for chunk in _chunks(sorted(golden_ids)):
+        found.extend(
+            MatchKey.objects.filter(
+                source_record__golden_record_id__in=chunk, source_record__retired=False
+            ).values_list("key", "source_record__golden_record_id")
+        )
+    return found
+
+
+def _chunks(items: list, size: int = SQL_IN_CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
