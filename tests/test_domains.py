@@ -1,0 +1,153 @@
+import pytest
+
+from golden.domains import DOMAINS, RecordRejected, get_domain
+from golden.domains.base import Attribute, Domain, IdentityRule
+from golden.domains import canonical
+
+CUSTOMER = get_domain("customer")
+SUPPLIER = get_domain("supplier")
+MATERIAL = get_domain("material")
+
+
+def test_domains_declare_the_required_attribute_names():
+    assert set(DOMAINS) == {"customer", "material", "supplier"}
+    assert {
+        "kind", "first_name", "middle_name", "last_name", "organization_name", "birth_date",
+        "national_id", "tax_id", "email", "phone", "address_line1", "address_line2", "city",
+        "region", "postal_code", "country",
+    } <= set(CUSTOMER.attribute_names)  # fmt: skip
+    assert {
+        "name", "description", "manufacturer", "manufacturer_part_number", "gtin",
+        "unit_of_measure", "category", "net_weight", "weight_unit",
+    } <= set(MATERIAL.attribute_names)  # fmt: skip
+    assert {
+        "legal_name", "trade_name", "tax_id", "duns", "email", "phone", "website",
+        "address_line1", "address_line2", "city", "region", "postal_code", "country",
+        "bank_iban", "bank_account_holder", "payment_terms",
+    } <= set(SUPPLIER.attribute_names)  # fmt: skip
+
+
+def test_restricted_attributes_are_declared_restricted():
+    assert SUPPLIER.attribute("bank_iban").sensitivity == "restricted"
+    assert SUPPLIER.attribute("bank_account_holder").sensitivity == "restricted"
+    assert CUSTOMER.attribute("national_id").sensitivity == "restricted"
+    assert CUSTOMER.attribute("birth_date").sensitivity == "restricted"
+
+
+def test_valid_values_are_canonicalised_with_the_country_as_context():
+    result = SUPPLIER.validate(
+        {
+            "legal_name": "  Müller   Maschinenbau GmbH ",
+            "country": "Germany",
+            "tax_id": "de 129 274 202",
+            "phone": "030 1234567; +49 30 1234568",
+            "bank_iban": "de89 3704 0044 0532 0130 00",
+            "duns": "15-048-3782",
+            "website": "WWW.Mueller.example/",
+            "email": "Info@Mueller.Example",
+            "payment_terms": "net30",
+        }
+    )
+
+    assert result.issues == []
+    assert result.canonical == {
+        "bank_iban": "DE89370400440532013000",
+        "country": "DE",
+        "duns": "150483782",
+        "email": "info@mueller.example",
+        "legal_name": "Müller Maschinenbau GmbH",
+        "payment_terms": "NET30",
+        "phone": ["+49301234567", "+49301234568"],
+        "tax_id": "DE129274202",
+        "website": "https://www.mueller.example",
+    }
+
+
+def test_chinese_unified_social_credit_code_is_checked():
+    from stdnum.cn import uscc
+
+    body = "91110108MA01C8TK2"
+    valid = body + uscc.calc_check_digit(body)
+
+    ok = SUPPLIER.validate({"legal_name": "北京华信科技有限公司", "country": "CN", "tax_id": valid})
+    bad = SUPPLIER.validate({"legal_name": "北京华信科技有限公司", "country": "CN", "tax_id": body + "0" if valid[-1] != "0" else body + "1"})
+
+    assert ok.canonical["tax_id"] == valid
+    assert "tax_id" not in bad.canonical
+    assert bad.issues[0]["attribute"] == "tax_id"
+
+
+def test_gtin_forms_compare_equal():
+    upc = MATERIAL.validate({"name": "Turntable", "gtin": "012345678905"})
+    ean13 = MATERIAL.validate({"name": "Turntable", "gtin": "0012345678905"})
+
+    assert upc.canonical["gtin"] == ean13.canonical["gtin"] == "00012345678905"
+
+
+@pytest.mark.parametrize(
+    ("domain", "payload", "attribute"),
+    [
+        (SUPPLIER, {"legal_name": "X", "bank_iban": "DE89370400440532013001"}, "bank_iban"),
+        (SUPPLIER, {"legal_name": "X", "country": "DE", "phone": "12"}, "phone"),
+        (CUSTOMER, {"last_name": "Smith", "email": "not-an-address"}, "email"),
+        (CUSTOMER, {"last_name": "Smith", "birth_date": "1985-02-30"}, "birth_date"),
+        (CUSTOMER, {"last_name": "Smith", "country": "Atlantis"}, "country"),
+        (MATERIAL, {"name": "X", "gtin": "0012345678906"}, "gtin"),
+        (MATERIAL, {"name": "X", "net_weight": "heavy"}, "net_weight"),
+        (SUPPLIER, {"legal_name": "X", "duns": "12345"}, "duns"),
+        (CUSTOMER, {"last_name": "X", "country": "NL", "national_id": "123456789"}, "national_id"),
+    ],
+)
+def test_invalid_optional_value_becomes_a_quality_issue_not_a_rejection(domain, payload, attribute):
+    result = domain.validate(payload)
+
+    assert attribute not in result.canonical
+    assert [issue["attribute"] for issue in result.issues] == [attribute]
+    assert result.issues[0]["value"] == payload[attribute]
+    assert result.issues[0]["reason"]
+
+
+def test_record_without_any_name_is_rejected_with_a_reason():
+    with pytest.raises(RecordRejected, match="no identifying attribute"):
+        CUSTOMER.validate({"email": "a@b.example", "city": "Berlin"})
+
+
+def test_unknown_attribute_is_rejected():
+    with pytest.raises(RecordRejected, match="unknown attribute.*colour"):
+        MATERIAL.validate({"name": "Bolt", "colour": "red"})
+
+
+def test_invalid_required_value_rejects_the_record():
+    with pytest.raises(RecordRejected, match="required attribute 'kind' is invalid"):
+        CUSTOMER.validate({"kind": "alien", "last_name": "Smith"})
+
+
+def test_kind_is_inferred_when_missing():
+    assert CUSTOMER.validate({"organization_name": "Acme"}).canonical["kind"] == "organization"
+    assert CUSTOMER.validate({"last_name": "Smith"}).canonical["kind"] == "person"
+
+
+def test_a_fourth_domain_is_one_declaration():
+    location = Domain(
+        name="location",
+        label="Location",
+        id_prefix="LOC",
+        attributes=(
+            Attribute("name", canonical.text),
+            Attribute("country", canonical.country),
+            Attribute("gln", canonical.gtin),
+        ),
+        name_attributes=("name",),
+        identity_rules=(IdentityRule("gln"),),
+    )
+
+    result = location.validate({"name": "Plant 1", "country": "nld", "gln": "8712345678906"})
+
+    assert result.canonical == {"country": "NL", "gln": "08712345678906", "name": "Plant 1"}
+
+
+def test_declaration_mistakes_fail_loudly():
+    with pytest.raises(ValueError, match="aggregate"):
+        Attribute("phone", canonical.text, survivorship=("aggregate",))
+    with pytest.raises(ValueError, match="not an attribute"):
+        Domain("x", "X", "XXX", (Attribute("a", canonical.text),), name_attributes=("b",))
