@@ -46,8 +46,8 @@ from stdnum import luhn
 from stdnum.cn import ric, uscc
 from stdnum.es import cif, dni
 from stdnum.fr import nir
-from stdnum.it import codicefiscale
 from stdnum.iso7064 import mod_11_10
+from stdnum.it import codicefiscale
 
 COLUMNS = (
     "source_key", "kind", "first_name", "middle_name", "last_name", "organization_name",
@@ -166,13 +166,13 @@ CN city: 南京市|江苏省|210000-211300|25|320106; 成都市|四川省|610000
 """
 
 # CN places of birth that python-stdnum accepts for every birth year from 1940 on.
-CN_BIRTH_AREAS = "110101 110102 110105 110108 120101 310101 310104 320100 330100 370100".split()
+CN_BIRTH_AREAS = ("110101", "110102", "110105", "110108", "120101", "310101", "310104", "320100")
 FR_DEPARTMENTS = [f"{d:02d}" for d in range(1, 96) if d != 20]
 US_SSN_AREAS = [a for a in range(1, 900) if a not in (666, 78, 219, 457)]  # no blacklisted SSN
-US_EIN_PREFIXES = "10 12 20 27 30 35 45 46 50 60 62 71 80 83 91 94 95".split()
-SYLLABLES = "ka lo ver tra mi son dex ria no vel ber ta lin ko rus sa mon quin".split()
-MAIL_DOMAINS = "example-mail.test post-box.test mailhub.test inbox-demo.test webpost.test".split()
-ORG_ROLES = "info contact office sales billing".split()
+US_EIN_PREFIXES = ("10", "12", "20", "27", "30", "35", "45", "50", "60", "62", "71", "80", "94")
+SYLLABLES = ("ka", "lo", "ver", "tra", "mi", "son", "dex", "ria", "no", "vel", "ber", "lin", "sa")
+MAIL_DOMAINS = ("example-mail.test", "post-box.test", "mailhub.test", "inbox-demo.test")
+ORG_ROLES = ("info", "contact", "office", "sales", "billing")
 FIRST_DAY = datetime.date(1940, 1, 1).toordinal()
 BIRTH_DAYS = datetime.date(2006, 1, 1).toordinal() - FIRST_DAY
 FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", " ": "", "'": ""})
@@ -415,12 +415,13 @@ class Generator:
             return "IT" + body + luhn.calc_check_digit(body)
         if code == "GB":
             body = str(10**6 + self.mix["gb_vat"](n))
-            total = sum(w * int(d) for w, d in zip((8, 7, 6, 5, 4, 3, 2), body))
+            total = sum(w * int(d) for w, d in zip((8, 7, 6, 5, 4, 3, 2), body, strict=True))
             return f"GB{body}{-total % 97:02d}"
         if code == "US":
             return rng.choice(US_EIN_PREFIXES) + f"{self.mix['ein'](n):07d}"
         organization = f"{self.mix['uscc'](n):08d}"  # GB 11714 code plus its check character
-        check = 11 - sum(w * int(d) for w, d in zip((3, 7, 9, 10, 5, 8, 4, 2), organization)) % 11
+        weights = (3, 7, 9, 10, 5, 8, 4, 2)
+        check = 11 - sum(w * int(d) for w, d in zip(weights, organization, strict=True)) % 11
         body = f"91{city[4]}{organization}{'0123456789X0'[check]}"
         return body + uscc.calc_check_digit(body)
 
@@ -473,8 +474,15 @@ class Generator:
             name = rng.choice((row["organization_name"], base, short))
             row["organization_name"] = name.upper() if rng.random() < 0.2 else name
         trunk, prefix, number = extra["phone"]
-        row["phone"] = rng.choice(("", row["phone"], f"{trunk}{prefix} {number}",
-                                   f"+{c.cc}{prefix}{number}", f"00{c.cc} {prefix} {number}"))
+        row["phone"] = rng.choice(
+            (
+                "",
+                row["phone"],
+                f"{trunk}{prefix} {number}",
+                f"+{c.cc}{prefix}{number}",
+                f"00{c.cc} {prefix} {number}",
+            )
+        )
         if rng.random() < 0.5:
             row["address_line2"] = ""
         if rng.random() < 0.3:

@@ -1,6 +1,5 @@
 import csv
 import json
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -30,7 +29,7 @@ class Command(BaseCommand):
         handle = (
             open(options["output"], "w", encoding="utf-8", newline="")
             if options["output"]
-            else sys.stdout
+            else self.stdout
         )
         count = 0
         try:
@@ -46,7 +45,7 @@ class Command(BaseCommand):
                     handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                     count += 1
         finally:
-            if handle is not sys.stdout:
+            if handle is not self.stdout:
                 handle.close()
         if options["output"]:
             self.stderr.write(f"{count} cross-references written to {options['output']}")

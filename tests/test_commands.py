@@ -1,0 +1,312 @@
+import csv
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from golden.models import ChangeEvent, GoldenRecord, JournalEntry, SourceRecord, SourceSystem
+from golden.services import merge_golden_records
+
+from .invariants import assert_invariants
+
+HEADER = "source_key,organization_name,tax_id,country,email,phone\n"
+ROWS = (
+    "1000,Acme GmbH,DE129274202,DE,info@acme.example,030 1234567\n"
+    "1001,Bolt Ltd,,GB,sales@bolt.example,\n"
+    "1002,ACME Gesellschaft,DE 129 274 202,Germany,,\n"
+    "1003,,,,,\n"
+)
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def state():
+    return (
+        SourceRecord.objects.count(),
+        GoldenRecord.objects.count(),
+        ChangeEvent.objects.count(),
+        JournalEntry.objects.count(),
+        SourceSystem.objects.count(),
+    )
+
+
+@pytest.fixture
+def customers(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text(HEADER + ROWS, encoding="utf-8")
+    return path
+
+
+def test_import_reports_and_writes_rejected_rows_to_the_errors_file(db, customers, tmp_path):
+    errors = tmp_path / "errors.csv"
+
+    output = run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
+                 "--create-system", "--errors-out", str(errors))
+
+    assert "4 read, 2 created, 0 updated, 0 unchanged, 1 attached, 1 rejected" in output
+    assert SourceRecord.objects.count() == 3
+    assert GoldenRecord.objects.count() == 2
+    rows = list(csv.DictReader(errors.open(encoding="utf-8")))
+    assert len(rows) == 1
+    assert rows[0]["row_number"] == "5"
+    assert rows[0]["source_key"] == "1003"
+    assert "no identifying attribute" in rows[0]["error_reason"]
+    assert_invariants()
+
+
+def test_importing_the_same_file_twice_changes_and_publishes_nothing(db, customers, tmp_path):
+    run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
+        "--create-system", "--errors-out", str(tmp_path / "e1.csv"))
+    before = state()
+
+    output = run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
+                 "--errors-out", str(tmp_path / "e2.csv"))
+
+    assert "4 read, 0 created, 0 updated, 3 unchanged, 0 attached, 1 rejected" in output
+    assert state() == before
+
+
+def test_fixed_errors_file_imports_as_it_is(db, customers, tmp_path):
+    errors = tmp_path / "errors.csv"
+    run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
+        "--create-system", "--errors-out", str(errors))
+    text = errors.read_text(encoding="utf-8").replace("1003,,", "1003,Fixed Name AG,")
+    errors.write_text(text, encoding="utf-8")
+
+    output = run("import_records", str(errors), "--domain", "customer", "--system", "ERP",
+                 "--errors-out", str(tmp_path / "again.csv"))
+
+    assert "1 read, 1 created" in output
+    assert SourceRecord.objects.get(source_key="1003").canonical["organization_name"] == (
+        "Fixed Name AG"
+    )
+
+
+def test_dry_run_writes_nothing(db, customers, tmp_path):
+    SourceSystem.objects.create(code="ERP", name="ERP")
+    before = state()
+
+    output = run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
+                 "--dry-run", "--errors-out", str(tmp_path / "e.csv"))
+
+    assert output.startswith("Dry run (nothing written): 4 read, 2 created")
+    assert state() == before
+
+
+def test_json_lines(db, tmp_path):
+    path = tmp_path / "materials.jsonl"
+    lines = [
+        {"source_key": "M-1", "name": "Turntable", "gtin": "012345678905", "net_weight": 4.5},
+        {"source_key": "M-2", "name": "Turntable PS-LX350H", "gtin": "0012345678905"},
+        "not json",
+        {"source_key": "M-3", "name": "Bolt", "colour": "red"},
+    ]
+    path.write_text(
+        "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n"
+    )
+    errors = tmp_path / "errors.jsonl"
+
+    output = run("import_records", str(path), "--domain", "material", "--system", "WMS",
+                 "--create-system", "--errors-out", str(errors))
+
+    assert "4 read, 1 created, 0 updated, 0 unchanged, 1 attached, 2 rejected" in output
+    reported = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert [(r["row_number"], r["error_reason"][:14]) for r in reported] == [
+        (3, "not valid JSON"), (4, "unknown attrib"),
+    ]
+    assert SourceRecord.objects.get(source_key="M-1").canonical["net_weight"] == "4.5"
+
+
+def test_duplicate_key_in_one_file_last_wins_and_is_reported(db, tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("source_key,legal_name\nV1,First\nV2,Other\nV1,Second\n")
+    errors = tmp_path / "errors.csv"
+
+    output = run("import_records", str(path), "--domain", "supplier", "--system", "PROC",
+                 "--create-system", "--errors-out", str(errors))
+
+    assert "1 duplicate keys (last wins)" in output
+    assert SourceRecord.objects.get(source_key="V1").canonical["legal_name"] == "Second"
+    rows = list(csv.DictReader(errors.open()))
+    assert [(r["row_number"], r["legal_name"]) for r in rows] == [("2", "First")]
+    assert "also on row 4" in rows[0]["error_reason"]
+
+
+def test_duplicate_key_across_batches_last_wins(db, tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("source_key,legal_name\nV1,First\nV2,Other\nV1,Second\n")
+
+    run("import_records", str(path), "--domain", "supplier", "--system", "PROC",
+        "--create-system", "--batch-size", "1", "--errors-out", str(tmp_path / "e.csv"))
+
+    assert SourceRecord.objects.get(source_key="V1").canonical["legal_name"] == "Second"
+    assert_invariants()
+
+
+def test_row_with_ten_thousand_columns_is_rejected_with_its_row_number(db, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("source_key,legal_name\nV1,Ok\n" + ",".join(["x"] * 10_000) + "\nV3,Fine\n")
+    errors = tmp_path / "errors.csv"
+
+    output = run("import_records", str(path), "--domain", "supplier", "--system", "PROC",
+                 "--create-system", "--errors-out", str(errors))
+
+    assert "3 read, 2 created" in output and "1 rejected" in output
+    row = next(csv.DictReader(errors.open()))
+    assert row["row_number"] == "3"
+    assert row["error_reason"] == "row has 10000 fields, the header has 2"
+
+
+def _file_error(path, *extra, domain="customer"):
+    SourceSystem.objects.get_or_create(code="ERP", defaults={"name": "ERP"})
+    before = state()
+    with pytest.raises(CommandError) as error:
+        run("import_records", str(path), "--domain", domain, "--system", "ERP", *extra)
+    assert state() == before, "a failed file must leave the database as it was"
+    message = str(error.value)
+    assert "\n" not in message
+    return message
+
+
+def test_missing_key_column(db, tmp_path):
+    path = tmp_path / "nokey.csv"
+    path.write_text("code,organization_name\n1,Acme\n")
+
+    assert "missing key column 'source_key'" in _file_error(path)
+    assert "1 read, 1 created" in run(
+        "import_records", str(path), "--domain", "customer", "--system", "ERP",
+        "--key-column", "code", "--errors-out", str(tmp_path / "e.csv"),
+    )
+
+
+def test_wrong_encoding_fails_before_writing_anything(db, tmp_path):
+    path = tmp_path / "latin1.csv"
+    good_rows = "".join(f"{n},Name {n}\n" for n in range(3000))
+    path.write_bytes(
+        b"source_key,organization_name\n" + good_rows.encode() + "9999,Müller AG\n".encode("latin-1")
+    )
+
+    message = _file_error(path)
+
+    assert "cannot be decoded as utf-8" in message and "--encoding" in message
+    assert "1 created" not in message
+    assert "3001 read, 3001 created" in run(
+        "import_records", str(path), "--domain", "customer", "--system", "ERP",
+        "--encoding", "latin-1", "--errors-out", str(tmp_path / "e.csv"),
+    )
+    assert SourceRecord.objects.get(source_key="9999").canonical["organization_name"] == "Müller AG"
+
+
+def test_gbk_encoded_file(db, tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("source_key,legal_name,country\nV1,北京华信科技有限公司,CN\n".encode("gbk"))
+
+    run("import_records", str(path), "--domain", "supplier", "--system", "ERP",
+        "--create-system", "--encoding", "gbk", "--errors-out", str(tmp_path / "e.csv"))
+
+    assert SourceRecord.objects.get().canonical["legal_name"] == "北京华信科技有限公司"
+
+
+def test_unknown_domain(db, customers):
+    assert "unknown domain 'vendor'" in _file_error(customers, domain="vendor")
+
+
+def test_unknown_column_is_refused_not_dropped(db, tmp_path):
+    path = tmp_path / "typo.csv"
+    path.write_text("source_key,organization_name,emial\n1,Acme,a@b.example\n")
+
+    assert "unknown column(s) for customer: 'emial'" in _file_error(path)
+
+
+def test_header_with_ten_thousand_columns(db, tmp_path):
+    path = tmp_path / "wide-header.csv"
+    path.write_text("source_key," + ",".join(f"c{n}" for n in range(10_000)) + "\n")
+
+    message = _file_error(path)
+
+    assert "10000 unknown column(s)" in message and "and 9992 more" in message
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+def test_empty_file(db, tmp_path, content):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+
+    assert "the file is empty" in _file_error(path)
+
+
+def test_binary_file(db, tmp_path):
+    path = tmp_path / "picture.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+
+    assert "looks like a binary file" in _file_error(path)
+
+
+def test_broken_quoting_fails_the_file(db, tmp_path):
+    path = tmp_path / "quotes.csv"
+    path.write_text('source_key,organization_name\n1,Acme\n2,"Bad "quote" here\n')
+
+    assert "line" in _file_error(path)
+
+
+def test_crlf_bom_and_quoted_newlines(db, tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "\ufeffsource_key;organization_name;address_line1\r\n"
+        '1;"Acme; Co";"Main St 1\r\nBuilding B"\r\n'.encode()
+    )
+
+    run("import_records", str(path), "--domain", "customer", "--system", "ERP",
+        "--create-system", "--delimiter", ";", "--errors-out", str(tmp_path / "e.csv"))
+
+    record = SourceRecord.objects.get(source_key="1")
+    assert record.canonical["organization_name"] == "Acme; Co"
+    assert record.canonical["address_line1"] == "Main St 1 Building B"
+    assert record.raw_payload["address_line1"] == "Main St 1\r\nBuilding B"
+
+
+def test_unknown_system_needs_create_system(db, customers):
+    with pytest.raises(CommandError, match="unknown source system 'NEW'.*--create-system"):
+        run("import_records", str(customers), "--domain", "customer", "--system", "NEW")
+    assert not SourceSystem.objects.exists()
+
+
+def test_export_xrefs_and_lookup(db, customers, tmp_path):
+    run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
+        "--create-system", "--errors-out", str(tmp_path / "e.csv"))
+    acme = SourceRecord.objects.get(source_key="1000").golden_record
+    bolt = SourceRecord.objects.get(source_key="1001").golden_record
+
+    exported = run("export_xrefs", "--domain", "customer")
+    rows = list(csv.reader(io.StringIO(exported)))
+    assert rows[0] == ["global_id", "system", "source_key"]
+    assert sorted(rows[1:]) == sorted(
+        [[acme.global_id, "ERP", "1000"], [acme.global_id, "ERP", "1002"],
+         [bolt.global_id, "ERP", "1001"]]
+    )
+    out = tmp_path / "x.jsonl"
+    run("export_xrefs", "--domain", "customer", "--format", "jsonl", "--output", str(out))
+    assert len(out.read_text().splitlines()) == 3
+
+    by_key = run("lookup", "ERP", "1002", "--domain", "customer")
+    assert acme.global_id in by_key and "ERP:1000" in by_key and "ERP:1002" in by_key
+
+    merge_golden_records(survivor=acme, merged=bolt)
+    redirected = json.loads(run("lookup", bolt.global_id.lower(), "--json"))
+    assert redirected["global_id"] == acme.global_id
+    assert redirected["redirect_chain"] == [bolt.global_id, acme.global_id]
+
+    typo = bolt.global_id[:-1] + ("A" if bolt.global_id[-1] != "A" else "B")
+    with pytest.raises(CommandError, match="check character does not match"):
+        run("lookup", typo)
+    with pytest.raises(CommandError, match="no such ID"):
+        from golden.global_ids import format_global_id
+
+        run("lookup", format_global_id("CUS", 999_999))
+    with pytest.raises(CommandError, match="no customer with key"):
+        run("lookup", "ERP", "nope", "--domain", "customer")
