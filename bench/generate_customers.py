@@ -40,6 +40,7 @@ import random
 import sys
 import time
 import unicodedata
+from itertools import accumulate, pairwise
 from types import SimpleNamespace
 
 from stdnum import luhn
@@ -55,115 +56,100 @@ COLUMNS = (
     "city", "region", "postal_code", "country",
 )  # fmt: skip
 
-# "CC key: values". Values are "|"-separated if any contains a space, else space-separated;
-# "display:latin" gives the latin spelling of Chinese items. meta: alpha-3, English name,
-# weight, calling code, trunk prefix, national number length, mobile subscriber length, first
-# subscriber digits. address: street format, then line-2 formats. abbrev: long=short pairs.
-# city: name, region, postal codes (low-high; GB: outward codes), area code, CN division code.
+# Country data, one "CC key: values" per line. Lists are "|"-separated if an item contains a
+# space, else space-separated; "display:latin" spells a Chinese item in latin letters.
+# meta: alpha-3|English name|weight|calling code|trunk prefix|national number length|mobile
+#   subscriber length|first subscriber digits|mobile prefixes
+# address: street format|address line 2 formats;  org: legal forms / trade words
+# city: name|region|postal codes (low-high; GB: outward codes)|area code[|CN division code]
 DATA = """
-DE meta: DEU|Germany|22|49|0|10|8|2345678
-DE mobile: 151 152 157 160 162 170 171 172 175 176 177 178 179
+DE meta: DEU|Germany|22|49|0|10|8|2345678|151 152 157 160 162 170 171 172 175 176 177 178 179
 DE male: Lukas Jonas Felix Paul Maximilian Leon Tobias Stefan Michael Thomas Jürgen
 DE female: Anna Lena Sophie Marie Laura Julia Katrin Sabine Petra Ursula Jana
 DE last: Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schäfer Koch
 DE street: Hauptstraße Bahnhofstraße Gartenstraße Schillerstraße Goethestraße Lindenweg Bergstraße
 DE address: {s} {no}|{n}. OG|Hinterhaus|Whg. {n}|Aufgang {L}
-DE abbrev: straße=str.
-DE legal: GmbH|AG|KG|GmbH & Co. KG|UG (haftungsbeschränkt)|e.K.
-DE trade: Logistik Bautechnik Handel Software Consulting Maschinenbau Elektro Immobilien
+DE org: GmbH|AG|KG|GmbH & Co. KG|UG (haftungsbeschränkt)|e.K. / Logistik Bautechnik Software
 DE city: Berlin|Berlin|10115-14199|30; Hamburg|Hamburg|20095-22769|40
 DE city: München|Bayern|80331-81929|89; Köln|Nordrhein-Westfalen|50667-51149|221
 DE city: Leipzig|Sachsen|04103-04357|341; Stuttgart|Baden-Württemberg|70173-70629|711
-FR meta: FRA|France|14|33|0|9|7|2345678
-FR mobile: 61 62 64 65 66 67 68 73 74 75 76 77 78
+FR meta: FRA|France|14|33|0|9|7|2345678|61 62 64 65 66 67 68 73 74 75 76 77 78
 FR male: Jean Pierre Louis Lucas Hugo Nicolas Julien Thomas Antoine Mathieu François
 FR female: Marie Camille Léa Chloé Manon Julie Sophie Isabelle Nathalie Céline Amélie
 FR last: Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Lefèvre
 FR street: rue de la Paix|avenue Victor Hugo|boulevard Voltaire|rue du Moulin|rue Pasteur
 FR address: {no} {s}|Bâtiment {L}|Appartement {n}|Escalier {L}
-FR abbrev: avenue=av. boulevard=bd
-FR legal: SARL SAS SA EURL
-FR trade: Logistique Bâtiment Conseil Informatique Distribution Transports
+FR org: SARL SAS SA EURL / Logistique Bâtiment Conseil Informatique Distribution Transports
 FR city: Paris|Île-de-France|75001-75020|1; Lyon|Auvergne-Rhône-Alpes|69001-69009|47
 FR city: Marseille|Provence-Alpes-Côte d'Azur|13001-13016|49; Toulouse|Occitanie|31000-31500|56
 FR city: Nantes|Pays de la Loire|44000-44300|24; Lille|Hauts-de-France|59000-59800|32
-NL meta: NLD|Netherlands|10|31|0|9|7|2345678
-NL mobile: 61 62 63 64 65 68
+NL meta: NLD|Netherlands|10|31|0|9|7|2345678|61 62 63 64 65 68
 NL male: Daan Sem Lucas Bram Thijs Jeroen Pieter Willem Joost Ruben
 NL female: Emma Julia Sanne Fleur Lotte Anouk Femke Eva Iris Noor
 NL last: de Jong|Jansen|de Vries|van den Berg|van Dijk|Bakker|Visser|Smit|Meijer|de Boer
 NL street: Kerkstraat Dorpsstraat Molenweg Schoolstraat Stationsweg Prinsengracht Beatrixlaan
 NL address: {s} {no}|{n}e verdieping|Unit {n}|Bus {n}
-NL abbrev: straat=str.
-NL legal: B.V.|N.V.|V.O.F.
-NL trade: Logistiek Bouw Handel Techniek Advies Installatie
+NL org: B.V.|N.V.|V.O.F. / Logistiek Bouw Handel Techniek Advies Installatie
 NL city: Amsterdam|Noord-Holland|1011-1109|20; Rotterdam|Zuid-Holland|3011-3089|10
 NL city: Den Haag|Zuid-Holland|2491-2597|70; Utrecht|Utrecht|3511-3585|30
 NL city: Eindhoven|Noord-Brabant|5611-5658|40; Groningen|Groningen|9711-9747|50
-ES meta: ESP|Spain|10|34||9|7|2345678
-ES mobile: 60 61 62 63 64 65 66 67 68 69
+ES meta: ESP|Spain|10|34||9|7|2345678|60 61 62 63 64 65 66 67 68 69
 ES male: Antonio José Manuel Francisco David Javier Daniel Carlos Miguel Alejandro
 ES female: María Carmen Ana Laura Lucía Marta Elena Isabel Paula Cristina
 ES last: García Fernández González Rodríguez López Martínez Sánchez Pérez Gómez Jiménez Ruiz
 ES street: Calle Mayor|Calle de Alcalá|Avenida de América|Paseo de Gracia|Plaza de España
 ES address: {s}, {no}|Piso {n}|{n}º {L}|Planta {n}, Puerta {L}
-ES abbrev: Calle=C/ Avenida=Avda. Plaza=Pza.
-ES legal: S.L. S.A.
-ES trade: Logística Construcciones Consultoría Tecnología Distribuciones
+ES org: S.L. S.A. / Logística Construcciones Consultoría Tecnología Distribuciones
 ES city: Madrid|Madrid|28001-28055|91; Barcelona|Barcelona|08001-08042|93
 ES city: Valencia|Valencia|46001-46026|96; Sevilla|Sevilla|41001-41020|95
 ES city: Zaragoza|Zaragoza|50001-50021|976; Bilbao|Vizcaya|48001-48015|94
-IT meta: ITA|Italy|10|39||10|7|2345678
-IT mobile: 320 328 329 333 338 339 340 345 347 348 349 366 380 388 392
+IT meta: ITA|Italy|10|39||10|7|2345678|320 328 329 333 338 339 340 345 347 348 349 366 380 392
 IT male: Marco Alessandro Giuseppe Francesco Luca Matteo Andrea Lorenzo Davide Giovanni
 IT female: Giulia Francesca Chiara Sara Martina Valentina Elena Alessia Federica Silvia
 IT last: Rossi|Russo|Ferrari|Esposito|Bianchi|Romano|Colombo|Ricci|Marino|Greco|De Luca
 IT street: Via Roma|Via Garibaldi|Corso Italia|Via Mazzini|Piazza Dante|Viale dei Mille
 IT address: {s}, {no}|Scala {L}|Interno {n}|Piano {n}
-IT abbrev: Piazza=P.za Corso=C.so
-IT legal: S.r.l. S.p.A. S.n.c.
-IT trade: Logistica Costruzioni Consulting Tecnologie Distribuzione Impianti
+IT org: S.r.l. S.p.A. S.n.c. / Logistica Costruzioni Consulting Tecnologie Distribuzione
 IT city: Roma|RM|00118-00199|06; Milano|MI|20121-20162|02; Napoli|NA|80121-80147|081
 IT city: Torino|TO|10121-10156|011; Firenze|FI|50121-50145|055; Bologna|BO|40121-40141|051
-GB meta: GBR|United Kingdom|10|44|0|10|8|34
-GB mobile: 74 75 77 78 79
+GB meta: GBR|United Kingdom|10|44|0|10|8|34|74 75 77 78 79
 GB male: Oliver George Harry Jack James William Thomas Daniel Samuel Joseph
 GB female: Olivia Amelia Isla Emily Charlotte Sophie Grace Lucy Hannah Eleanor
 GB last: Smith Jones Taylor Brown Williams Wilson Johnson Davies Robinson Wright Evans Walker
 GB street: High Street|Station Road|Church Lane|Victoria Road|Park Avenue|King Street
 GB address: {no} {s}|Flat {n}|Unit {n}|Floor {n}
-GB abbrev: Street=St Road=Rd Avenue=Ave Lane=Ln
-GB legal: Ltd PLC LLP
-GB trade: Logistics Construction Consulting Software Trading Engineering
+GB org: Ltd PLC LLP / Logistics Construction Consulting Software Trading Engineering
 GB city: London|Greater London|SW1A EC1A W1D N1 E1 SE1|20; Leeds|West Yorkshire|LS1 LS2 LS6|113
 GB city: Manchester|Greater Manchester|M1 M2 M3 M4|161; Glasgow|Scotland|G1 G2 G3|141
 GB city: Birmingham|West Midlands|B1 B2 B3 B4|121; Bristol|Bristol|BS1 BS2 BS8|117
-US meta: USA|United States|14|1||10|0|2346789
+US meta: USA|United States|14|1||10|0|2346789|
 US male: James John Robert Michael William David Richard Joseph Christopher Matthew
 US female: Mary Patricia Jennifer Linda Elizabeth Barbara Susan Jessica Sarah Karen
 US last: Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Anderson
 US street: Main Street|Oak Avenue|Maple Drive|Washington Street|Lake Road|Cedar Lane
 US address: {no} {s}|Apt {n}|Suite {n}00|Unit {L}
-US abbrev: Street=St Avenue=Ave Drive=Dr Road=Rd
-US legal: Inc.|LLC|Corp.
-US trade: Logistics Construction Consulting Software Trading Foods
+US org: Inc.|LLC|Corp. / Logistics Construction Consulting Software Trading Foods
 US city: New York|NY|10001-10292|212; Los Angeles|CA|90001-90089|213
 US city: Chicago|IL|60601-60661|312; Houston|TX|77001-77099|713; Boston|MA|02108-02137|617
 US city: San Francisco|CA|94102-94134|415; Seattle|WA|98101-98199|206
-CN meta: CHN|China|10|86|0|10|8|234567
-CN mobile: 130 131 132 135 136 137 138 139 150 151 155 158 159 186 187 188 189
+CN meta: CHN|China|10|86|0|10|8|234567|130 131 132 135 136 137 138 139 150 151 158 159 186 188
 CN male: 伟:wei 强:qiang 磊:lei 军:jun 洋:yang 勇:yong 杰:jie 涛:tao 明:ming 建国:jianguo
 CN female: 芳:fang 娜:na 秀英:xiuying 敏:min 静:jing 丽:li 艳:yan 娟:juan 霞:xia 秀兰:xiulan
 CN last: 王:wang 李:li 张:zhang 刘:liu 陈:chen 杨:yang 黄:huang 赵:zhao 吴:wu 周:zhou 徐:xu
 CN street: 人民路 解放路 中山路 建设路 和平路 新华路 长江路 南京路
 CN address: {s}{no}号 {n}栋{n}0{n}室 {n}号楼{n}单元
-CN legal: 有限公司 股份有限公司
-CN trade: 科技:keji 贸易:maoyi 物流:wuliu 建设:jianshe 电子:dianzi 食品:shipin 医药:yiyao
+CN org: 有限公司 股份有限公司 / 科技:keji 贸易:maoyi 物流:wuliu 建设:jianshe 电子:dianzi 医药:yiyao
 CN brand: 星河:xinghe 华瑞:huarui 鼎盛:dingsheng 天成:tiancheng 恒通:hengtong 宏达:hongda
 CN city: 北京市|北京市|100000-102600|10|110105; 上海市|上海市|200000-202100|21|310115
 CN city: 广州市|广东省|510000-511400|20|440106; 天津市|天津市|300000-301900|22|120101
 CN city: 南京市|江苏省|210000-211300|25|320106; 成都市|四川省|610000-611900|28|510107
 """
+# Abbreviations a duplicate may use in address line 1.
+ABBREVIATIONS = (
+    ("straße", "str."), ("straat", "str."), ("avenue", "av."), ("boulevard", "bd"),
+    ("Calle ", "C/ "), ("Avenida", "Avda."), ("Piazza", "P.za"), ("Corso", "C.so"),
+    ("Street", "St"), ("Road", "Rd"), ("Avenue", "Ave"), ("Lane", "Ln"), ("Drive", "Dr"),
+)  # fmt: skip
 
 # CN places of birth that python-stdnum accepts for every birth year from 1940 on.
 CN_BIRTH_AREAS = ("110101", "110102", "110105", "110108", "120101", "310101", "310104", "320100")
@@ -194,26 +180,28 @@ ID_GROUPS = {
 
 
 def _load_countries():
+    def items(text):
+        return tuple(text.split("|") if "|" in text else text.split())
+
     raw = {}
     for line in DATA.strip().splitlines():
         code, rest = line.split(" ", 1)
         key, value = rest.split(": ", 1)
-        entry = raw.setdefault(code, {"code": code, "mobile": (), "abbrev": (), "brand": ()})
+        entry = raw.setdefault(code, {"code": code, "brand": (), "cities": []})
         if key == "city":
-            entry.setdefault("cities", []).extend(c.split("|") for c in value.split("; "))
-            continue
-        items = value.split("|") if "|" in value else value.split()
-        if key in ("male", "female", "last", "trade", "brand"):  # (display, latin) pairs
-            items = [(item.split(":")[0], item.split(":")[-1]) for item in items]
-        elif key == "abbrev":
-            items = [item.split("=") for item in items]
-        entry[key] = tuple(items)
+            entry["cities"] += [city.split("|") for city in value.split("; ")]
+        elif key == "org":
+            entry["legal"], entry["trade"] = (items(part) for part in value.split(" / "))
+        else:
+            entry[key] = items(value)
     countries = {}
     for code, entry in raw.items():
-        alpha3, name, weight, cc, trunk, nsn, mobile_len, digits = entry.pop("meta")
+        for key in ("male", "female", "last", "trade", "brand"):  # (display, latin) pairs
+            entry[key] = tuple((item.split(":")[0], item.split(":")[-1]) for item in entry[key])
+        alpha3, name, weight, cc, trunk, nsn, mobile_len, digits, mobile = entry.pop("meta")
         countries[code] = SimpleNamespace(
             **entry, alpha3=alpha3, name=name, weight=int(weight), cc=cc, trunk=trunk,
-            nsn=int(nsn), mobile_len=int(mobile_len), first_digits=digits,
+            nsn=int(nsn), mobile_len=int(mobile_len), first_digits=digits, mobile=mobile.split(),
         )  # fmt: skip
     return countries
 
@@ -452,11 +440,13 @@ class Generator:
         rng, c, row = self.rng, extra["country"], dict(original)
         id_field = "national_id" if row["kind"] == "person" else "tax_id"
         shared = id_field if row[id_field] and rng.random() < 0.75 else "email"
-        for field in (id_field, "email"):
-            if row[field] and field != shared and rng.random() < 0.5:
+        reformatted = False  # the other key is kept if the shared one looks the same
+        for field in (shared, "email" if shared == id_field else id_field):
+            if row[field] and field != shared and reformatted and rng.random() < 0.5:
                 row[field] = ""
             elif row[field]:
-                row[field] = self.surface(c.code, field, row[field])
+                value, row[field] = row[field], self.surface(c.code, field, row[field])
+                reformatted = reformatted or row[field] != value
         if row["kind"] == "person":
             if rng.random() < 0.5:
                 row["middle_name"] = ""
@@ -474,19 +464,14 @@ class Generator:
             name = rng.choice((row["organization_name"], base, short))
             row["organization_name"] = name.upper() if rng.random() < 0.2 else name
         trunk, prefix, number = extra["phone"]
-        row["phone"] = rng.choice(
-            (
-                "",
-                row["phone"],
-                f"{trunk}{prefix} {number}",
-                f"+{c.cc}{prefix}{number}",
-                f"00{c.cc} {prefix} {number}",
-            )
-        )
+        idd = "011" if c.code == "US" else "00"  # international call prefix
+        national, compact = f"{trunk}{prefix} {number}", f"+{c.cc}{prefix}{number}"
+        dialled = f"{idd} {c.cc} {prefix} {number}"
+        row["phone"] = rng.choice(("", row["phone"], national, compact, dialled))
         if rng.random() < 0.5:
             row["address_line2"] = ""
         if rng.random() < 0.3:
-            for long, short in c.abbrev:
+            for long, short in ABBREVIATIONS:
                 row["address_line1"] = row["address_line1"].replace(long, short)
         if rng.random() < 0.3:
             row["postal_code"] = row["postal_code"].replace(" ", "")
@@ -501,10 +486,8 @@ class Generator:
         if field == "email":
             return rng.choice((value.upper(), value.title(), value.capitalize()))
         national, tax, separators = ID_GROUPS[code]
-        parts, start = [], 0
-        for size in national if field == "national_id" else tax:
-            parts.append(value[start : start + size])
-            start += size
+        ends = accumulate(national if field == "national_id" else tax, initial=0)
+        parts = [value[start:end] for start, end in pairwise(ends)]
         value = rng.choice(separators).join(parts) if len(parts) > 1 else value
         return value.lower() if len(parts) < 2 or rng.random() < 0.3 else value
 

@@ -39,7 +39,10 @@ NATIONAL_ID_MODULES = (
     "rut", "run", "aadhaar", "mynumber", "rrn", "nric",
 )
 # python-stdnum module names of business tax numbers, per country (after EU VAT).
-TAX_ID_MODULES = ("vat", "uscc", "ein", "tin", "gst", "abn", "cnpj", "rfc", "nif", "utr")
+TAX_ID_MODULES = (
+    "vat", "uscc", "ein", "tin", "codicefiscale", "nif", "steuernummer", "stnr", "gst", "abn",
+    "cnpj", "cpf", "rfc", "utr",
+)  # fmt: skip
 
 
 def text(value: str, context: Context) -> str:
@@ -147,8 +150,9 @@ def duns(value: str, context: Context) -> str:
 
 
 def tax_id(value: str, context: Context) -> str:
-    """A business tax number: EU VAT (always with its country prefix), Chinese unified
-    social credit code, or the country's own tax number module in python-stdnum.
+    """A business or personal tax number: EU VAT (always with its country prefix), the
+    Chinese unified social credit code, or a tax number module of the record's country
+    in python-stdnum (e.g. an Italian codice fiscale, a US EIN).
 
     Numbers of countries python-stdnum does not know are kept in compact form.
     """
@@ -156,34 +160,58 @@ def tax_id(value: str, context: Context) -> str:
     if number[:2].lower() in eu_vat.MEMBER_STATES or number[:2] == "EL":
         return _stdnum(eu_vat, number)
     country_code = (context.country or "").lower()
-    if country_code in eu_vat.MEMBER_STATES or country_code == "gr":
-        prefix = "EL" if country_code == "gr" else country_code.upper()
-        return _stdnum(eu_vat, prefix + number)
     if country_code == "cn" or (not country_code and len(number) == 18):
         return _stdnum(uscc, number)
-    module = _country_module(country_code, TAX_ID_MODULES)
-    if module is None:
+    modules = _country_modules(country_code, TAX_ID_MODULES)
+    if country_code in eu_vat.MEMBER_STATES or country_code == "gr":
+        prefix = "EL" if country_code == "gr" else country_code.upper()
+        try:
+            return _stdnum(eu_vat, prefix + number)
+        except InvalidValue as vat_error:
+            # Not a VAT number: perhaps the country's own (personal) tax number.
+            for module in modules:
+                if module.__name__.endswith(".vat"):
+                    continue
+                try:
+                    return _stdnum(module, number)
+                except InvalidValue:
+                    continue
+            raise vat_error from None
+    if not modules:
         return number
-    return _stdnum(module, number)
+    first_error = None
+    for module in modules:
+        try:
+            return _stdnum(module, number)
+        except InvalidValue as error:
+            first_error = first_error or error
+    raise first_error
 
 
 def national_id(value: str, context: Context) -> str:
     """A personal identity number, checked by python-stdnum for the record's country."""
     number = clean(value, " -./").upper()
-    module = _country_module((context.country or "").lower(), NATIONAL_ID_MODULES)
-    if module is None:
-        return number
-    return _stdnum(module, number)
+    modules = _country_modules((context.country or "").lower(), NATIONAL_ID_MODULES)
+    first_error = None
+    for module in modules:
+        try:
+            return _stdnum(module, number)
+        except InvalidValue as error:
+            first_error = first_error or error
+    if first_error is not None:
+        raise first_error
+    return number
 
 
-def _country_module(country_code: str, names: tuple[str, ...]):
+def _country_modules(country_code: str, names: tuple[str, ...]) -> list:
     if not country_code:
-        return None
+        return []
+    modules = []
     for name in names:
         module = get_cc_module(country_code, name)
-        if module is not None and hasattr(module, "validate"):
-            return module
-    return None
+        if module is not None and hasattr(module, "validate") and module not in modules:
+            modules.append(module)
+    return modules
 
 
 def _stdnum(module, value: str) -> str:
