@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from django.contrib import admin, messages
@@ -144,10 +145,8 @@ class GoldenRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        try:
+        with contextlib.suppress(GlobalIdError):
             search_term = normalise_global_id(search_term)
-        except GlobalIdError:
-            pass
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="cross-references", ordering="_xrefs")
@@ -162,8 +161,13 @@ class GoldenRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             if attribute.name not in obj.values:
                 continue
             lineage = obj.lineage.get(attribute.name, {})
-            rows.append((attribute.verbose_name, _shown(obj.values[attribute.name]),
-                         _describe_lineage(lineage)))
+            rows.append(
+                (
+                    attribute.verbose_name,
+                    _shown(obj.values[attribute.name]),
+                    _describe_lineage(lineage),
+                )
+            )
         if not rows:
             return "—"
         return format_html(
@@ -192,13 +196,17 @@ class GoldenRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         try:
             for merged in records[1:]:
                 survivor = merge_golden_records(
-                    survivor=survivor, merged=merged, acting_user=request.user,
+                    survivor=survivor,
+                    merged=merged,
+                    acting_user=request.user,
                     reason="merged in admin",
                 )
         except ServiceError as error:
             self.message_user(request, str(error), messages.ERROR)
             return
-        self.message_user(request, f"Merged {len(records) - 1} record(s) into {survivor.global_id}.")
+        self.message_user(
+            request, f"Merged {len(records) - 1} record(s) into {survivor.global_id}."
+        )
 
     @admin.action(description="Recompute survivorship")
     def recompute_selected(self, request, queryset):
@@ -268,8 +276,18 @@ class JournalEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "created_at", "action", "global_id", "actor_label", "reason"]
     list_filter = ["action"]
     search_fields = ["global_id", "operation", "actor_label"]
-    fields = ["operation", "action", "global_id", "golden_record", "actor", "actor_label",
-              "reason", "created_at", "before_json", "after_json"]
+    fields = [
+        "operation",
+        "action",
+        "global_id",
+        "golden_record",
+        "actor",
+        "actor_label",
+        "reason",
+        "created_at",
+        "before_json",
+        "after_json",
+    ]
     readonly_fields = fields
 
     @admin.display(description="before")

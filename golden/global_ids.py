@@ -16,7 +16,7 @@ from django.db.utils import DatabaseError
 from stdnum.iso7064 import mod_37_36
 
 SERIAL_DIGITS = 9
-_SHAPE = re.compile(r"^([A-Z]{3})([0-9]{%d,})([0-9A-Z])$" % SERIAL_DIGITS)
+_SHAPE = re.compile(rf"^([A-Z]{{3}})([0-9]{{{SERIAL_DIGITS},}})([0-9A-Z])$")
 _SEPARATORS = re.compile(r"[\s\-_.]+")
 
 

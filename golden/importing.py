@@ -136,7 +136,11 @@ class RowReader:
             )
 
     def rows(self) -> Iterator[SourceRow]:
-        encoding = "utf-8-sig" if self.encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else self.encoding
+        encoding = (
+            "utf-8-sig"
+            if self.encoding.lower().replace("_", "-") in {"utf-8", "utf8"}
+            else self.encoding
+        )
         with self.path.open("r", encoding=encoding, errors="strict", newline="") as handle:
             try:
                 if self.file_format == "csv":
@@ -227,12 +231,22 @@ class RowReader:
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as error:
-                yield SourceRow(number, "", {}, {"line": line.rstrip("\r\n")[:1000]},
-                                problem=("", "", f"not valid JSON: {error.msg}"))
+                yield SourceRow(
+                    number,
+                    "",
+                    {},
+                    {"line": line.rstrip("\r\n")[:1000]},
+                    problem=("", "", f"not valid JSON: {error.msg}"),
+                )
                 continue
             if not isinstance(data, dict):
-                yield SourceRow(number, "", {}, {"line": line.rstrip("\r\n")[:1000]},
-                                problem=("", "", "a line must hold one JSON object"))
+                yield SourceRow(
+                    number,
+                    "",
+                    {},
+                    {"line": line.rstrip("\r\n")[:1000]},
+                    problem=("", "", "a line must hold one JSON object"),
+                )
                 continue
             raw_key = data.get(key)
             payload = {
@@ -278,8 +292,9 @@ def run_import(
         if dry_run:
             try:
                 with transaction.atomic():
-                    _load(reader, domain, system, size, summary, writer, acting_user, label,
-                          progress)
+                    _load(
+                        reader, domain, system, size, summary, writer, acting_user, label, progress
+                    )
                     raise _DryRunRollback
             except _DryRunRollback:
                 pass
@@ -352,8 +367,10 @@ def _load(reader, domain, system, size, summary, writer, acting_user, label, pro
             )
             if writer is not None:
                 writer.write(
-                    superseded or SourceRow(earlier, row.key, {}, {}), reader.key_column,
-                    row.key, reason,
+                    superseded or SourceRow(earlier, row.key, {}, {}),
+                    reader.key_column,
+                    row.key,
+                    reason,
                 )
         batch[row.key] = row
         if len(batch) >= size:

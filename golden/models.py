@@ -52,7 +52,9 @@ class SourceSystem(models.Model):
             if domain not in DOMAINS:
                 raise ValidationError({"priority": f"Unknown domain '{domain}'."})
             if not isinstance(value, int) or isinstance(value, bool):
-                raise ValidationError({"priority": f"Priority of '{domain}' must be a whole number."})
+                raise ValidationError(
+                    {"priority": f"Priority of '{domain}' must be a whole number."}
+                )
 
     def priority_for(self, domain: str) -> int:
         return int(self.priority.get(domain, DEFAULT_PRIORITY))

@@ -18,9 +18,12 @@ def steward_client(client, django_user_model):
 def acme(erp, crm):
     upsert_source_record(system=erp, domain="customer", source_key="1000", payload=ACME)
     upsert_source_record(
-        system=crm, domain="customer", source_key="C-7",
-        payload=ACME | {"organization_name": "ACME", "email": "not-an-address", "phone": "030 1234567"},
-    )  # fmt: skip
+        system=crm,
+        domain="customer",
+        source_key="C-7",
+        payload=ACME
+        | {"organization_name": "ACME", "email": "not-an-address", "phone": "030 1234567"},
+    )
     return SourceRecord.objects.get(source_key="1000").golden_record
 
 
@@ -33,11 +36,16 @@ def test_anonymous_users_are_sent_to_login(client, acme):
 @pytest.mark.parametrize(
     "name",
     [
-        "golden_goldenrecord", "golden_sourcerecord", "golden_sourcesystem",
-        "golden_journalentry", "golden_changeevent", "golden_attributeoverride",
-        "golden_globalidcounter", "matching_matchkey",
+        "golden_goldenrecord",
+        "golden_sourcerecord",
+        "golden_sourcesystem",
+        "golden_journalentry",
+        "golden_changeevent",
+        "golden_attributeoverride",
+        "golden_globalidcounter",
+        "matching_matchkey",
     ],
-)  # fmt: skip
+)
 def test_every_model_has_a_working_changelist(steward_client, acme, name):
     assert steward_client.get(reverse(f"admin:{name}_changelist")).status_code == 200
 

@@ -45,8 +45,17 @@ def customers(tmp_path):
 def test_import_reports_and_writes_rejected_rows_to_the_errors_file(db, customers, tmp_path):
     errors = tmp_path / "errors.csv"
 
-    output = run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
-                 "--create-system", "--errors-out", str(errors))
+    output = run(
+        "import_records",
+        str(customers),
+        "--domain",
+        "customer",
+        "--system",
+        "ERP",
+        "--create-system",
+        "--errors-out",
+        str(errors),
+    )
 
     assert "4 read, 2 created, 0 updated, 0 unchanged, 1 attached, 1 rejected" in output
     assert SourceRecord.objects.count() == 3
@@ -60,12 +69,29 @@ def test_import_reports_and_writes_rejected_rows_to_the_errors_file(db, customer
 
 
 def test_importing_the_same_file_twice_changes_and_publishes_nothing(db, customers, tmp_path):
-    run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
-        "--create-system", "--errors-out", str(tmp_path / "e1.csv"))
+    run(
+        "import_records",
+        str(customers),
+        "--domain",
+        "customer",
+        "--system",
+        "ERP",
+        "--create-system",
+        "--errors-out",
+        str(tmp_path / "e1.csv"),
+    )
     before = state()
 
-    output = run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
-                 "--errors-out", str(tmp_path / "e2.csv"))
+    output = run(
+        "import_records",
+        str(customers),
+        "--domain",
+        "customer",
+        "--system",
+        "ERP",
+        "--errors-out",
+        str(tmp_path / "e2.csv"),
+    )
 
     assert "4 read, 0 created, 0 updated, 3 unchanged, 0 attached, 1 rejected" in output
     assert state() == before
@@ -73,13 +99,30 @@ def test_importing_the_same_file_twice_changes_and_publishes_nothing(db, custome
 
 def test_fixed_errors_file_imports_as_it_is(db, customers, tmp_path):
     errors = tmp_path / "errors.csv"
-    run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
-        "--create-system", "--errors-out", str(errors))
+    run(
+        "import_records",
+        str(customers),
+        "--domain",
+        "customer",
+        "--system",
+        "ERP",
+        "--create-system",
+        "--errors-out",
+        str(errors),
+    )
     text = errors.read_text(encoding="utf-8").replace("1003,,", "1003,Fixed Name AG,")
     errors.write_text(text, encoding="utf-8")
 
-    output = run("import_records", str(errors), "--domain", "customer", "--system", "ERP",
-                 "--errors-out", str(tmp_path / "again.csv"))
+    output = run(
+        "import_records",
+        str(errors),
+        "--domain",
+        "customer",
+        "--system",
+        "ERP",
+        "--errors-out",
+        str(tmp_path / "again.csv"),
+    )
 
     assert "1 read, 1 created" in output
     assert SourceRecord.objects.get(source_key="1003").canonical["organization_name"] == (
@@ -91,8 +134,17 @@ def test_dry_run_writes_nothing(db, customers, tmp_path):
     SourceSystem.objects.create(code="ERP", name="ERP")
     before = state()
 
-    output = run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
-                 "--dry-run", "--errors-out", str(tmp_path / "e.csv"))
+    output = run(
+        "import_records",
+        str(customers),
+        "--domain",
+        "customer",
+        "--system",
+        "ERP",
+        "--dry-run",
+        "--errors-out",
+        str(tmp_path / "e.csv"),
+    )
 
     assert output.startswith("Dry run (nothing written): 4 read, 2 created")
     assert state() == before
@@ -111,13 +163,23 @@ def test_json_lines(db, tmp_path):
     )
     errors = tmp_path / "errors.jsonl"
 
-    output = run("import_records", str(path), "--domain", "material", "--system", "WMS",
-                 "--create-system", "--errors-out", str(errors))
+    output = run(
+        "import_records",
+        str(path),
+        "--domain",
+        "material",
+        "--system",
+        "WMS",
+        "--create-system",
+        "--errors-out",
+        str(errors),
+    )
 
     assert "4 read, 1 created, 0 updated, 0 unchanged, 1 attached, 2 rejected" in output
     reported = [json.loads(line) for line in errors.read_text().splitlines()]
     assert [(r["row_number"], r["error_reason"][:14]) for r in reported] == [
-        (3, "not valid JSON"), (4, "unknown attrib"),
+        (3, "not valid JSON"),
+        (4, "unknown attrib"),
     ]
     assert SourceRecord.objects.get(source_key="M-1").canonical["net_weight"] == "4.5"
 
@@ -127,8 +189,17 @@ def test_duplicate_key_in_one_file_last_wins_and_is_reported(db, tmp_path):
     path.write_text("source_key,legal_name\nV1,First\nV2,Other\nV1,Second\n")
     errors = tmp_path / "errors.csv"
 
-    output = run("import_records", str(path), "--domain", "supplier", "--system", "PROC",
-                 "--create-system", "--errors-out", str(errors))
+    output = run(
+        "import_records",
+        str(path),
+        "--domain",
+        "supplier",
+        "--system",
+        "PROC",
+        "--create-system",
+        "--errors-out",
+        str(errors),
+    )
 
     assert "1 duplicate keys (last wins)" in output
     assert SourceRecord.objects.get(source_key="V1").canonical["legal_name"] == "Second"
@@ -141,8 +212,19 @@ def test_duplicate_key_across_batches_last_wins(db, tmp_path):
     path = tmp_path / "dup.csv"
     path.write_text("source_key,legal_name\nV1,First\nV2,Other\nV1,Second\n")
 
-    run("import_records", str(path), "--domain", "supplier", "--system", "PROC",
-        "--create-system", "--batch-size", "1", "--errors-out", str(tmp_path / "e.csv"))
+    run(
+        "import_records",
+        str(path),
+        "--domain",
+        "supplier",
+        "--system",
+        "PROC",
+        "--create-system",
+        "--batch-size",
+        "1",
+        "--errors-out",
+        str(tmp_path / "e.csv"),
+    )
 
     assert SourceRecord.objects.get(source_key="V1").canonical["legal_name"] == "Second"
     assert_invariants()
@@ -153,8 +235,17 @@ def test_row_with_ten_thousand_columns_is_rejected_with_its_row_number(db, tmp_p
     path.write_text("source_key,legal_name\nV1,Ok\n" + ",".join(["x"] * 10_000) + "\nV3,Fine\n")
     errors = tmp_path / "errors.csv"
 
-    output = run("import_records", str(path), "--domain", "supplier", "--system", "PROC",
-                 "--create-system", "--errors-out", str(errors))
+    output = run(
+        "import_records",
+        str(path),
+        "--domain",
+        "supplier",
+        "--system",
+        "PROC",
+        "--create-system",
+        "--errors-out",
+        str(errors),
+    )
 
     assert "3 read, 2 created" in output and "1 rejected" in output
     row = next(csv.DictReader(errors.open()))
@@ -179,8 +270,16 @@ def test_missing_key_column(db, tmp_path):
 
     assert "missing key column 'source_key'" in _file_error(path)
     assert "1 read, 1 created" in run(
-        "import_records", str(path), "--domain", "customer", "--system", "ERP",
-        "--key-column", "code", "--errors-out", str(tmp_path / "e.csv"),
+        "import_records",
+        str(path),
+        "--domain",
+        "customer",
+        "--system",
+        "ERP",
+        "--key-column",
+        "code",
+        "--errors-out",
+        str(tmp_path / "e.csv"),
     )
 
 
@@ -188,7 +287,9 @@ def test_wrong_encoding_fails_before_writing_anything(db, tmp_path):
     path = tmp_path / "latin1.csv"
     good_rows = "".join(f"{n},Name {n}\n" for n in range(3000))
     path.write_bytes(
-        b"source_key,organization_name\n" + good_rows.encode() + "9999,Müller AG\n".encode("latin-1")
+        b"source_key,organization_name\n"
+        + good_rows.encode()
+        + "9999,Müller AG\n".encode("latin-1")
     )
 
     message = _file_error(path)
@@ -196,8 +297,16 @@ def test_wrong_encoding_fails_before_writing_anything(db, tmp_path):
     assert "cannot be decoded as utf-8" in message and "--encoding" in message
     assert "1 created" not in message
     assert "3001 read, 3001 created" in run(
-        "import_records", str(path), "--domain", "customer", "--system", "ERP",
-        "--encoding", "latin-1", "--errors-out", str(tmp_path / "e.csv"),
+        "import_records",
+        str(path),
+        "--domain",
+        "customer",
+        "--system",
+        "ERP",
+        "--encoding",
+        "latin-1",
+        "--errors-out",
+        str(tmp_path / "e.csv"),
     )
     assert SourceRecord.objects.get(source_key="9999").canonical["organization_name"] == "Müller AG"
 
@@ -206,8 +315,19 @@ def test_gbk_encoded_file(db, tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes("source_key,legal_name,country\nV1,北京华信科技有限公司,CN\n".encode("gbk"))
 
-    run("import_records", str(path), "--domain", "supplier", "--system", "ERP",
-        "--create-system", "--encoding", "gbk", "--errors-out", str(tmp_path / "e.csv"))
+    run(
+        "import_records",
+        str(path),
+        "--domain",
+        "supplier",
+        "--system",
+        "ERP",
+        "--create-system",
+        "--encoding",
+        "gbk",
+        "--errors-out",
+        str(tmp_path / "e.csv"),
+    )
 
     assert SourceRecord.objects.get().canonical["legal_name"] == "北京华信科技有限公司"
 
@@ -261,8 +381,19 @@ def test_crlf_bom_and_quoted_newlines(db, tmp_path):
         '1;"Acme; Co";"Main St 1\r\nBuilding B"\r\n'.encode()
     )
 
-    run("import_records", str(path), "--domain", "customer", "--system", "ERP",
-        "--create-system", "--delimiter", ";", "--errors-out", str(tmp_path / "e.csv"))
+    run(
+        "import_records",
+        str(path),
+        "--domain",
+        "customer",
+        "--system",
+        "ERP",
+        "--create-system",
+        "--delimiter",
+        ";",
+        "--errors-out",
+        str(tmp_path / "e.csv"),
+    )
 
     record = SourceRecord.objects.get(source_key="1")
     assert record.canonical["organization_name"] == "Acme; Co"
@@ -277,8 +408,17 @@ def test_unknown_system_needs_create_system(db, customers):
 
 
 def test_export_xrefs_and_lookup(db, customers, tmp_path):
-    run("import_records", str(customers), "--domain", "customer", "--system", "ERP",
-        "--create-system", "--errors-out", str(tmp_path / "e.csv"))
+    run(
+        "import_records",
+        str(customers),
+        "--domain",
+        "customer",
+        "--system",
+        "ERP",
+        "--create-system",
+        "--errors-out",
+        str(tmp_path / "e.csv"),
+    )
     acme = SourceRecord.objects.get(source_key="1000").golden_record
     bolt = SourceRecord.objects.get(source_key="1001").golden_record
 
@@ -286,8 +426,11 @@ def test_export_xrefs_and_lookup(db, customers, tmp_path):
     rows = list(csv.reader(io.StringIO(exported)))
     assert rows[0] == ["global_id", "system", "source_key"]
     assert sorted(rows[1:]) == sorted(
-        [[acme.global_id, "ERP", "1000"], [acme.global_id, "ERP", "1002"],
-         [bolt.global_id, "ERP", "1001"]]
+        [
+            [acme.global_id, "ERP", "1000"],
+            [acme.global_id, "ERP", "1002"],
+            [bolt.global_id, "ERP", "1001"],
+        ]
     )
     out = tmp_path / "x.jsonl"
     run("export_xrefs", "--domain", "customer", "--format", "jsonl", "--output", str(out))

@@ -1,8 +1,7 @@
 import pytest
 
-from golden.domains import DOMAINS, RecordRejected, get_domain
+from golden.domains import DOMAINS, RecordRejected, canonical, get_domain
 from golden.domains.base import Attribute, Domain, IdentityRule
-from golden.domains import canonical
 
 CUSTOMER = get_domain("customer")
 SUPPLIER = get_domain("supplier")
@@ -12,19 +11,52 @@ MATERIAL = get_domain("material")
 def test_domains_declare_the_required_attribute_names():
     assert set(DOMAINS) == {"customer", "material", "supplier"}
     assert {
-        "kind", "first_name", "middle_name", "last_name", "organization_name", "birth_date",
-        "national_id", "tax_id", "email", "phone", "address_line1", "address_line2", "city",
-        "region", "postal_code", "country",
-    } <= set(CUSTOMER.attribute_names)  # fmt: skip
+        "kind",
+        "first_name",
+        "middle_name",
+        "last_name",
+        "organization_name",
+        "birth_date",
+        "national_id",
+        "tax_id",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+    } <= set(CUSTOMER.attribute_names)
     assert {
-        "name", "description", "manufacturer", "manufacturer_part_number", "gtin",
-        "unit_of_measure", "category", "net_weight", "weight_unit",
-    } <= set(MATERIAL.attribute_names)  # fmt: skip
+        "name",
+        "description",
+        "manufacturer",
+        "manufacturer_part_number",
+        "gtin",
+        "unit_of_measure",
+        "category",
+        "net_weight",
+        "weight_unit",
+    } <= set(MATERIAL.attribute_names)
     assert {
-        "legal_name", "trade_name", "tax_id", "duns", "email", "phone", "website",
-        "address_line1", "address_line2", "city", "region", "postal_code", "country",
-        "bank_iban", "bank_account_holder", "payment_terms",
-    } <= set(SUPPLIER.attribute_names)  # fmt: skip
+        "legal_name",
+        "trade_name",
+        "tax_id",
+        "duns",
+        "email",
+        "phone",
+        "website",
+        "address_line1",
+        "address_line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "bank_iban",
+        "bank_account_holder",
+        "payment_terms",
+    } <= set(SUPPLIER.attribute_names)
 
 
 def test_restricted_attributes_are_declared_restricted():
@@ -70,7 +102,13 @@ def test_chinese_unified_social_credit_code_is_checked():
     valid = body + uscc.calc_check_digit(body)
 
     ok = SUPPLIER.validate({"legal_name": "北京华信科技有限公司", "country": "CN", "tax_id": valid})
-    bad = SUPPLIER.validate({"legal_name": "北京华信科技有限公司", "country": "CN", "tax_id": body + "0" if valid[-1] != "0" else body + "1"})
+    bad = SUPPLIER.validate(
+        {
+            "legal_name": "北京华信科技有限公司",
+            "country": "CN",
+            "tax_id": body + "0" if valid[-1] != "0" else body + "1",
+        }
+    )
 
     assert ok.canonical["tax_id"] == valid
     assert "tax_id" not in bad.canonical

@@ -51,7 +51,12 @@ def test_transposed_digits_are_detected():
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("", "malformed"), ("hello", "malformed"), ("CUS12", "malformed"), ("XYZ0000000011", "unknown_prefix")],
+    [
+        ("", "malformed"),
+        ("hello", "malformed"),
+        ("CUS12", "malformed"),
+        ("XYZ0000000011", "unknown_prefix"),
+    ],
 )
 def test_malformed_and_unknown_prefix_are_distinct_errors(text, code):
     with pytest.raises(GlobalIdError) as error:

@@ -35,9 +35,11 @@ def test_fifty_parallel_upserts_of_one_key_give_one_record_and_one_global_id():
     def upsert(n):
         close_old_connections()
         return upsert_source_record(
-            system=system, domain="customer", source_key="1000123",
+            system=system,
+            domain="customer",
+            source_key="1000123",
             payload={"organization_name": "Acme GmbH", "city": f"Berlin {n % 3}"},
-        )  # fmt: skip
+        )
 
     results = in_parallel(50, upsert, range(50))
 
@@ -68,9 +70,11 @@ def test_parallel_writers_publish_events_in_commit_order():
     def upsert(n):
         close_old_connections()
         return upsert_source_record(
-            system=system, domain="supplier", source_key=f"V{n}",
+            system=system,
+            domain="supplier",
+            source_key=f"V{n}",
             payload={"legal_name": f"Supplier {n}", "duns": f"{100000000 + n % 10}"},
-        )  # fmt: skip
+        )
 
     in_parallel(20, upsert, range(100))
 

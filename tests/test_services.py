@@ -39,9 +39,11 @@ def test_upsert_creates_golden_record_with_xref_journal_and_events(erp):
     assert result.outcome == Outcome.CREATED
     assert record.global_id.startswith("CUS")
     assert record.values == {
-        "country": "DE", "kind": "organization", "organization_name": "Acme GmbH",
+        "country": "DE",
+        "kind": "organization",
+        "organization_name": "Acme GmbH",
         "tax_id": "DE129274202",
-    }  # fmt: skip
+    }
     assert record.display_name == "Acme GmbH"
     assert record.version == 1
     assert events() == [("golden.created", record.global_id), ("xref.added", record.global_id)]
@@ -106,22 +108,28 @@ def test_a_batch_matches_within_itself_like_single_upserts(erp):
 
 def test_different_tax_ids_are_never_linked_by_a_shared_email(erp):
     a = upsert_source_record(
-        system=erp, domain="supplier", source_key="A",
+        system=erp,
+        domain="supplier",
+        source_key="A",
         payload={"legal_name": "A GmbH", "tax_id": "DE129274202", "email": "info@shared.example"},
-    )  # fmt: skip
+    )
     b = upsert_source_record(
-        system=erp, domain="supplier", source_key="B",
+        system=erp,
+        domain="supplier",
+        source_key="B",
         payload={"legal_name": "B GmbH", "tax_id": "DE136695976", "email": "info@shared.example"},
-    )  # fmt: skip
+    )
 
     assert a.global_id != b.global_id
 
 
 def test_invalid_optional_value_is_stored_raw_and_left_out(erp):
     result = upsert_source_record(
-        system=erp, domain="supplier", source_key="V9",
+        system=erp,
+        domain="supplier",
+        source_key="V9",
         payload={"legal_name": "Gamma", "bank_iban": "DE00 1234"},
-    )  # fmt: skip
+    )
 
     record = SourceRecord.objects.get(source_key="V9")
     assert record.raw_payload["bank_iban"] == "DE00 1234"
@@ -166,7 +174,10 @@ def test_retire_recomputes_then_retires_an_emptied_golden_record(erp, crm):
 
     record.refresh_from_db()
     assert record.status == "retired" and record.merged_into is None
-    assert events()[-2:] == [("xref.removed", record.global_id), ("golden.retired", record.global_id)]
+    assert events()[-2:] == [
+        ("xref.removed", record.global_id),
+        ("golden.retired", record.global_id),
+    ]
     assert_invariants()
 
     # The source system sends it again: it comes back under the same global ID.
@@ -179,9 +190,11 @@ def test_retire_recomputes_then_retires_an_emptied_golden_record(erp, crm):
 def _two_customers(erp, crm):
     a = upsert_source_record(system=erp, domain="customer", source_key="1", payload=ACME)
     b = upsert_source_record(
-        system=crm, domain="customer", source_key="9",
+        system=crm,
+        domain="customer",
+        source_key="9",
         payload={"organization_name": "ACME Gesellschaft", "city": "Berlin"},
-    )  # fmt: skip
+    )
     return golden(a), golden(b)
 
 
@@ -214,9 +227,11 @@ def test_unmerge_restores_partition_values_and_ids_exactly(erp, crm):
 
 def test_unmerge_after_a_chain_of_merges(erp, crm, legacy):
     a, b = _two_customers(erp, crm)
-    c = golden(upsert_source_record(
-        system=legacy, domain="customer", source_key="L1", payload={"last_name": "Smith"}
-    ))  # fmt: skip
+    c = golden(
+        upsert_source_record(
+            system=legacy, domain="customer", source_key="L1", payload={"last_name": "Smith"}
+        )
+    )
     before = partition()
 
     merge_golden_records(survivor=b, merged=a)
@@ -257,17 +272,26 @@ def test_split_refuses_to_empty_a_record_and_merge_refuses_nonsense(erp, crm):
 
 def test_override_wins_until_removed(erp, django_user_model):
     steward = django_user_model.objects.create(username="steward")
-    record = golden(upsert_source_record(
-        system=erp, domain="customer", source_key="1", payload=ACME | {"city": "Köln"}
-    ))  # fmt: skip
+    record = golden(
+        upsert_source_record(
+            system=erp, domain="customer", source_key="1", payload=ACME | {"city": "Köln"}
+        )
+    )
 
     set_attribute_override(
-        golden=record, attribute="city", value="Cologne", reason="customer asked",
+        golden=record,
+        attribute="city",
+        value="Cologne",
+        reason="customer asked",
         acting_user=steward,
-    )  # fmt: skip
+    )
     record.refresh_from_db()
     assert record.values["city"] == "Cologne"
-    assert record.lineage["city"] == {"rule": "override", "reason": "customer asked", "by": "steward"}
+    assert record.lineage["city"] == {
+        "rule": "override",
+        "reason": "customer asked",
+        "by": "steward",
+    }
 
     upsert_source_record(
         system=erp, domain="customer", source_key="1", payload=ACME | {"city": "Bonn"}
@@ -282,8 +306,11 @@ def test_override_wins_until_removed(erp, django_user_model):
 
 
 def test_override_values_are_validated(erp):
-    record = golden(upsert_source_record(system=erp, domain="supplier", source_key="1",
-                                         payload={"legal_name": "X"}))
+    record = golden(
+        upsert_source_record(
+            system=erp, domain="supplier", source_key="1", payload={"legal_name": "X"}
+        )
+    )
     with pytest.raises(OverrideError, match="bank_iban"):
         set_attribute_override(golden=record, attribute="bank_iban", value="nope", reason="r")
     with pytest.raises(OverrideError, match="reason"):
@@ -293,10 +320,12 @@ def test_override_values_are_validated(erp):
 
 
 def test_recompute_after_priority_change(erp, crm):
-    a = upsert_source_record(system=erp, domain="customer", source_key="1",
-                             payload=ACME | {"city": "Köln"})
-    upsert_source_record(system=crm, domain="customer", source_key="2",
-                         payload=ACME | {"city": "Bonn"})
+    a = upsert_source_record(
+        system=erp, domain="customer", source_key="1", payload=ACME | {"city": "Köln"}
+    )
+    upsert_source_record(
+        system=crm, domain="customer", source_key="2", payload=ACME | {"city": "Bonn"}
+    )
     record = golden(a)
     assert record.values["city"] == "Köln"
     assert recompute_golden_record(golden=record) is False
@@ -314,14 +343,16 @@ def test_journal_and_outbox_are_append_only(erp):
     upsert_source_record(system=erp, domain="customer", source_key="1", payload=ACME)
     entry, event = JournalEntry.objects.first(), ChangeEvent.objects.first()
 
-    for action in (entry.save, entry.delete, event.save, JournalEntry.objects.all().delete,
-                   lambda: ChangeEvent.objects.update(global_id="x")):
+    for action in (
+        entry.save,
+        entry.delete,
+        event.save,
+        JournalEntry.objects.all().delete,
+        lambda: ChangeEvent.objects.update(global_id="x"),
+    ):
         with pytest.raises(TypeError, match="append-only"):
             action()
 
 
 def golden_values():
-    return {
-        g.global_id: (g.status, g.values)
-        for g in GoldenRecord.objects.filter(status="active")
-    }
+    return {g.global_id: (g.status, g.values) for g in GoldenRecord.objects.filter(status="active")}

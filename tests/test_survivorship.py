@@ -16,7 +16,10 @@ def test_source_priority_wins_and_lineage_names_the_source_and_rule():
 
     assert result.values == {"city": "Berlin-Mitte"}
     assert result.lineage["city"] == {
-        "source_record": 2, "system": "ERP", "source_key": "K2", "rule": "source_priority"
+        "source_record": 2,
+        "system": "ERP",
+        "source_key": "K2",
+        "rule": "source_priority",
     }
 
 
@@ -65,7 +68,9 @@ def test_aggregate_is_a_distinct_union_in_trust_order():
 
     assert result.values["phone"] == ["+2", "+3", "+1"]
     assert [source["system"] for source in result.lineage["phone"]["sources"]] == [
-        "ERP", "ERP", "CRM"
+        "ERP",
+        "ERP",
+        "CRM",
     ]
 
 
@@ -96,4 +101,8 @@ def test_override_beats_every_rule():
     )
 
     assert result.values == {"city": "Potsdam"}
-    assert result.lineage["city"] == {"rule": "override", "reason": "customer moved", "by": "steward"}
+    assert result.lineage["city"] == {
+        "rule": "override",
+        "reason": "customer moved",
+        "by": "steward",
+    }

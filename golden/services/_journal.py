@@ -112,9 +112,7 @@ class Change:
             base = {"global_id": global_id, "version": after["version"]}
             active_now = after["status"] == GoldenRecord.Status.ACTIVE
             if before is None:
-                opening.append(
-                    (ChangeEvent.Type.GOLDEN_CREATED, domain, global_id, base)
-                )
+                opening.append((ChangeEvent.Type.GOLDEN_CREATED, domain, global_id, base))
             elif before["status"] != after["status"] and active_now:
                 opening.append((ChangeEvent.Type.GOLDEN_REACTIVATED, domain, global_id, base))
             elif before["status"] != after["status"]:

@@ -39,8 +39,9 @@ def merge_golden_records(
             if not golden.is_active:
                 raise MergeError(f"{golden.global_id} is retired; only active records merge")
         members = live_members([survivor.pk, merged.pk])
-        change = Change(action="merge", acting_user=acting_user, actor_label=actor_label,
-                        reason=reason)
+        change = Change(
+            action="merge", acting_user=acting_user, actor_label=actor_label, reason=reason
+        )
         change.remember(survivor, members.get(survivor.pk, []))
         change.remember(merged, members.get(merged.pk, []))
 

@@ -46,7 +46,11 @@ def set_attribute_override(
 
 
 def remove_attribute_override(
-    *, golden: GoldenRecord, attribute: str, reason: str = "", acting_user=None,
+    *,
+    golden: GoldenRecord,
+    attribute: str,
+    reason: str = "",
+    acting_user=None,
     actor_label: str = "",
 ) -> GoldenRecord:
     """Hand ``attribute`` back to survivorship."""
@@ -61,8 +65,9 @@ def _change_override(golden, attribute, value, reason, acting_user, actor_label,
         if not golden.is_active:
             raise OverrideError(f"{golden.global_id} is retired")
         members = live_members([golden.pk]).get(golden.pk, [])
-        change = Change(action="override", acting_user=acting_user, actor_label=actor_label,
-                        reason=reason)
+        change = Change(
+            action="override", acting_user=acting_user, actor_label=actor_label, reason=reason
+        )
         change.remember(golden, members)
         if remove:
             AttributeOverride.objects.filter(golden_record=golden, attribute=attribute).delete()

@@ -19,8 +19,9 @@ def recompute_golden_record(
         if not golden.is_active:
             return False
         members = live_members([golden.pk]).get(golden.pk, [])
-        change = Change(action="recompute", acting_user=acting_user, actor_label=actor_label,
-                        reason=reason)
+        change = Change(
+            action="recompute", acting_user=acting_user, actor_label=actor_label, reason=reason
+        )
         change.remember(golden, members)
         apply_survivorship(golden, members, overrides_of([golden.pk]).get(golden.pk))
         return bool(change.finish({golden.pk: (golden, members)}))

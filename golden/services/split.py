@@ -49,8 +49,9 @@ def split_source_records(
             )
 
         restored = _restorable(golden, set(wanted), member_ids)
-        change = Change(action="split", acting_user=acting_user, actor_label=actor_label,
-                        reason=reason)
+        change = Change(
+            action="split", acting_user=acting_user, actor_label=actor_label, reason=reason
+        )
         change.remember(golden, members)
         if restored is not None:
             restored = lock_golden_records([restored.pk])[restored.pk]
@@ -108,7 +109,9 @@ def unmerge_golden_record(
     )
 
 
-def _restorable(golden: GoldenRecord, wanted: set[int], member_ids: set[int]) -> GoldenRecord | None:
+def _restorable(
+    golden: GoldenRecord, wanted: set[int], member_ids: set[int]
+) -> GoldenRecord | None:
     """The retired record, merged (transitively) into ``golden``, whose members that are
     still here are exactly ``wanted``."""
     frontier = [golden.pk]

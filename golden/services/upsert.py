@@ -143,7 +143,9 @@ def upsert_source_records(
 def _validate(domain: Domain, index: int, item: SourceInput) -> _Row | UpsertResult:
     key = " ".join(str(item.source_key if item.source_key is not None else "").split())
     if not key:
-        return UpsertResult("", Outcome.REJECTED, reason="missing source key", attribute="source_key")
+        return UpsertResult(
+            "", Outcome.REJECTED, reason="missing source key", attribute="source_key"
+        )
     if len(key) > MAX_KEY_LENGTH:
         return UpsertResult(
             key[:50],
@@ -156,7 +158,10 @@ def _validate(domain: Domain, index: int, item: SourceInput) -> _Row | UpsertRes
         result = domain.validate(item.payload)
     except RecordRejected as error:
         return UpsertResult(
-            key, Outcome.REJECTED, reason=error.reason, attribute=error.attribute,
+            key,
+            Outcome.REJECTED,
+            reason=error.reason,
+            attribute=error.attribute,
             value=str(error.value)[:200],
         )
     return _Row(
@@ -234,10 +239,15 @@ def _write(
         if row.record is None or not isinstance(cluster, tuple) or cluster in reusable:
             continue
         previous = locked.get(row.record.golden_record_id)
-        if previous is not None and not previous.is_active and previous.merged_into_id is None:
-            if not members_before.get(previous.pk) and previous not in reusable.values():
-                previous.status = GoldenRecord.Status.ACTIVE
-                reusable[cluster] = previous
+        if (
+            previous is not None
+            and not previous.is_active
+            and previous.merged_into_id is None
+            and not members_before.get(previous.pk)
+            and previous not in reusable.values()
+        ):
+            previous.status = GoldenRecord.Status.ACTIVE
+            reusable[cluster] = previous
 
     fresh = [cluster for cluster in new_clusters if cluster not in reusable]
     serials = global_ids.allocate_serials(domain.name, len(fresh))

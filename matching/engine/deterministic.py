@@ -38,9 +38,7 @@ class Placement:
     matched_on: tuple[str, ...] = ()
 
 
-def identity_keys(
-    specs: Sequence[IdentitySpec], values: Mapping[str, Any]
-) -> dict[str, str]:
+def identity_keys(specs: Sequence[IdentitySpec], values: Mapping[str, Any]) -> dict[str, str]:
     """The identity keys of a record, one per identifier it carries."""
     keys: dict[str, str] = {}
     country = values.get("country") or ""

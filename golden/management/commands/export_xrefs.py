@@ -26,26 +26,24 @@ class Command(BaseCommand):
             .values_list("golden_record__global_id", "system__code", "source_key")
             .iterator(chunk_size=5000)
         )
-        handle = (
-            open(options["output"], "w", encoding="utf-8", newline="")
-            if options["output"]
-            else self.stdout
-        )
-        count = 0
-        try:
-            if options["format"] == "csv":
-                writer = csv.writer(handle)
-                writer.writerow(["global_id", "system", "source_key"])
-                for row in rows:
-                    writer.writerow(row)
-                    count += 1
-            else:
-                for global_id, system, key in rows:
-                    record = {"global_id": global_id, "system": system, "source_key": key}
-                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    count += 1
-        finally:
-            if handle is not self.stdout:
-                handle.close()
         if options["output"]:
+            with open(options["output"], "w", encoding="utf-8", newline="") as handle:
+                count = self._write(rows, handle, options["format"])
             self.stderr.write(f"{count} cross-references written to {options['output']}")
+        else:
+            self._write(rows, self.stdout, options["format"])
+
+    def _write(self, rows, handle, file_format) -> int:
+        count = 0
+        if file_format == "csv":
+            writer = csv.writer(handle)
+            writer.writerow(["global_id", "system", "source_key"])
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+        else:
+            for global_id, system, key in rows:
+                record = {"global_id": global_id, "system": system, "source_key": key}
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+        return count

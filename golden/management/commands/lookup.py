@@ -59,7 +59,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{resolution.requested} was merged: " + " -> ".join(resolution.chain)
             )
-        self.stdout.write(f"{golden.global_id}  {golden.domain}  {golden.status}  v{golden.version}")
+        self.stdout.write(
+            f"{golden.global_id}  {golden.domain}  {golden.status}  v{golden.version}"
+        )
         self.stdout.write(f"  {golden.display_name}")
         for name, value in golden.values.items():
             shown = "; ".join(value) if isinstance(value, list) else value
