@@ -154,8 +154,10 @@ ABBREVIATIONS = (
 # CN places of birth that python-stdnum accepts for every birth year from 1940 on.
 CN_BIRTH_AREAS = ("110101", "110102", "110105", "110108", "120101", "310101", "310104", "320100")
 FR_DEPARTMENTS = [f"{d:02d}" for d in range(1, 96) if d != 20]
-US_SSN_AREAS = [a for a in range(1, 900) if a not in (666, 78, 219, 457)]  # no blacklisted SSN
-US_EIN_PREFIXES = ("10", "12", "20", "27", "30", "35", "45", "50", "60", "62", "71", "80", "94")
+# Nine-digit numbers never collide: BSNs start with 0-6, SSNs with 7 or 8 (areas 700-899, none
+# blacklisted) and EINs with 9 (valid IRS campus prefixes).
+US_SSN_AREAS = range(700, 900)
+US_EIN_PREFIXES = ("91", "92", "93", "94", "95", "98", "99")
 SYLLABLES = ("ka", "lo", "ver", "tra", "mi", "son", "dex", "ria", "no", "vel", "ber", "lin", "sa")
 MAIL_DOMAINS = ("example-mail.test", "post-box.test", "mailhub.test", "inbox-demo.test")
 ORG_ROLES = ("info", "contact", "office", "sales", "billing")
@@ -165,7 +167,7 @@ FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", " ": "", "
 FACTORIAL = [math.factorial(k) for k in range(10)]
 # Identifier spaces: serial numbers are spread over each through a seeded Bijection.
 ID_SPACES = {
-    "bsn": 10**7, "idnr": 9 * FACTORIAL[9], "nir": 94 * 990 * 999, "dni": 10**8,
+    "bsn": 7 * 10**6, "idnr": 9 * FACTORIAL[9], "nir": 94 * 990 * 999, "dni": 10**8,
     "cf": BIRTH_DAYS * 12 * 999, "ssn": len(US_SSN_AREAS) * 99 * 9999, "siren": 10**8,
     "ric": BIRTH_DAYS * len(CN_BIRTH_AREAS) * 499, "de_vat": 9 * 10**7, "es_cif": 10**7,
     "it_iva": 10**7 - 1, "gb_vat": 9 * 10**6, "ein": 10**7, "uscc": 10**8,
@@ -237,7 +239,7 @@ class Bijection:
 
 
 def bsn(m):
-    """Nine-digit BSN/RSIN from m < 10**7; the 8th digit is chosen so that a check digit exists."""
+    """Nine-digit BSN/RSIN from m < 7 * 10**6; digit 8 is chosen so that a check digit exists."""
     for extra in "0123456789":
         body = f"{m:07d}{extra}"
         check = sum((9 - i) * int(d) for i, d in enumerate(body)) % 11

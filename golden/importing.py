@@ -13,20 +13,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import reset_queries, transaction
 
 from .domains import Domain
 from .models import SourceSystem
 from .services import Outcome, SourceInput, upsert_source_records
+from .services.upsert import PreparedBatch, prepare_source_inputs
 
 #: Columns of an errors file; an errors file can be fixed and imported as it is,
 #: because the importer ignores these columns.
@@ -310,9 +313,14 @@ def run_import(
     return summary
 
 
+def _prepare(domain_name: str, inputs: list[SourceInput]) -> PreparedBatch:
+    # Runs in a validation process: pure Python, no database access.
+    return prepare_source_inputs(domain_name, inputs)
+
+
 def _load(reader, domain, system, size, summary, writer, acting_user, label, progress) -> None:
-    seen: dict[str, int] = {}
-    batch: dict[str, SourceRow] = {}
+    """Read batches, validate each in a helper process while the previous one is being
+    written (one core parses and validates, the other writes), and record outcomes."""
 
     def reject(row: SourceRow, column: str, value: str, reason: str) -> None:
         summary.rejected += 1
@@ -321,16 +329,14 @@ def _load(reader, domain, system, size, summary, writer, acting_user, label, pro
         else:
             summary.failed_rows.append({"row": row.number, "reason": reason})
 
-    def flush() -> None:
-        if not batch:
-            return
-        rows = list(batch.values())
+    def write(rows: list[SourceRow], prepared: PreparedBatch) -> None:
         results = upsert_source_records(
             system=system,
             domain=domain,
-            records=[SourceInput(row.key, row.payload) for row in rows],
+            records=[],
             acting_user=acting_user,
             actor_label=label,
+            prepared=prepared,
         )
         for row, result in zip(rows, results, strict=True):
             if result.outcome == Outcome.REJECTED:
@@ -341,17 +347,49 @@ def _load(reader, domain, system, size, summary, writer, acting_user, label, pro
                 summary.with_quality_issues += 1
         if progress is not None:
             progress(len(rows))
-        batch.clear()
+        reset_queries()  # DEBUG keeps every query otherwise
 
+    pool = _validation_pool(reader)
+    pending: deque = deque()
+    try:
+        for rows in _batches(reader, size, summary, reject, writer, progress):
+            inputs = [SourceInput(row.key, row.payload) for row in rows]
+            if pool is None:
+                write(rows, prepare_source_inputs(domain, inputs))
+                continue
+            pending.append((rows, pool.apply_async(_prepare, (domain.name, inputs))))
+            if len(pending) > 1:
+                done_rows, future = pending.popleft()
+                write(done_rows, future.get())
+        while pending:
+            done_rows, future = pending.popleft()
+            write(done_rows, future.get())
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
+def _validation_pool(reader: RowReader):
+    workers = settings.MDM_IMPORT_VALIDATION_WORKERS
+    if workers <= 0 or reader.path.stat().st_size < settings.MDM_IMPORT_PARALLEL_MIN_BYTES:
+        return None
+    try:
+        return multiprocessing.get_context("fork").Pool(workers)
+    except (OSError, ValueError):  # no fork here: validate in-process
+        return None
+
+
+def _batches(reader, size, summary, reject, writer, progress):
+    """Yield lists of rows to upsert; a key seen again supersedes its earlier row."""
+    seen: dict[str, int] = {}
+    batch: dict[str, SourceRow] = {}
     for row in reader.rows():
         summary.read += 1
-        if row.problem is not None:
-            reject(row, *row.problem)
-            if progress is not None:
-                progress(1)
-            continue
-        if not row.key:
-            reject(row, reader.key_column, "", "missing source key")
+        if row.problem is not None or not row.key:
+            if row.problem is not None:
+                reject(row, *row.problem)
+            else:
+                reject(row, reader.key_column, "", "missing source key")
             if progress is not None:
                 progress(1)
             continue
@@ -362,20 +400,20 @@ def _load(reader, domain, system, size, summary, writer, acting_user, label, pro
             superseded = batch.pop(row.key, None)
             if superseded is not None and progress is not None:
                 progress(1)
-            reason = (
-                f"duplicate key: '{row.key}' also on row {row.number}; the last occurrence wins"
-            )
             if writer is not None:
                 writer.write(
                     superseded or SourceRow(earlier, row.key, {}, {}),
                     reader.key_column,
                     row.key,
-                    reason,
+                    f"duplicate key: '{row.key}' also on row {row.number}; "
+                    "the last occurrence wins",
                 )
         batch[row.key] = row
         if len(batch) >= size:
-            flush()
-    flush()
+            yield list(batch.values())
+            batch = {}
+    if batch:
+        yield list(batch.values())
 
 
 class ErrorWriter:

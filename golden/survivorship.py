@@ -63,6 +63,8 @@ def survive(
 ) -> Survived:
     members = sorted(members, key=_trust_order)
     overrides = overrides or {}
+    if len(members) == 1 and not overrides:
+        return _single(chains, members[0])
     values: dict[str, Any] = {}
     lineage: dict[str, Any] = {}
     for chain in chains:
@@ -81,6 +83,24 @@ def survive(
             winner, rule = _decide(name, chain.rules, holders)
             values[name] = winner.values[name]
             lineage[name] = _source(winner) | {"rule": rule}
+    return Survived(values=values, lineage=lineage)
+
+
+def _single(chains: Sequence[RuleChain], member: Member) -> Survived:
+    """One source and no override: every value is that source's (the common case)."""
+    values: dict[str, Any] = {}
+    lineage: dict[str, Any] = {}
+    source = _source(member)
+    for chain in chains:
+        value = member.values.get(chain.attribute)
+        if value in (None, "", []):
+            continue
+        values[chain.attribute] = value
+        if chain.rules == ("aggregate",):
+            count = len(value) if isinstance(value, list) else 1
+            lineage[chain.attribute] = {"rule": "aggregate", "sources": [source] * count}
+        else:
+            lineage[chain.attribute] = source | {"rule": "only_source"}
     return Survived(values=values, lineage=lineage)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from golden.domains import Domain
 from golden.models import SourceRecord
+from golden.bulk import bulk_insert_rows
 
 from .engine.deterministic import DeterministicResolver, IdentitySpec, identity_keys
 from .models import MatchKey
@@ -92,19 +93,18 @@ def replace_keys(domain: Domain, source_records: Iterable[SourceRecord]) -> None
         if not record.retired
         for key in sorted(set(identity_keys(specs, record.canonical).values()))
     ]
-    MatchKey.objects.bulk_create(rows, batch_size=2000)
+    bulk_insert_rows(rows)
 
 
 def index_new_records(domain: Domain, source_records: Iterable[SourceRecord]) -> None:
     """Add the index rows of records that have none yet."""
     specs = identity_specs(domain)
-    MatchKey.objects.bulk_create(
+    bulk_insert_rows(
         [
             MatchKey(domain=domain.name, key=key, source_record_id=record.pk)
             for record in source_records
             for key in sorted(set(identity_keys(specs, record.canonical).values()))
-        ],
-        batch_size=2000,
+        ]
     )
 
 

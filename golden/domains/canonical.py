@@ -8,6 +8,7 @@ that is already NFKC-normalised with collapsed white space.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit, urlunsplit
@@ -241,15 +242,16 @@ def national_id(value: str, context: Context) -> str:
     return number
 
 
-def _country_modules(country_code: str, names: tuple[str, ...]) -> list:
+@functools.lru_cache(maxsize=1024)
+def _country_modules(country_code: str, names: tuple[str, ...]) -> tuple:
     if not country_code:
-        return []
+        return ()
     modules = []
     for name in names:
         module = get_cc_module(country_code, name)
         if module is not None and hasattr(module, "validate") and module not in modules:
             modules.append(module)
-    return modules
+    return tuple(modules)
 
 
 def _stdnum(module, value: str) -> str:

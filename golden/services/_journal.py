@@ -14,6 +14,7 @@ from django.db import connection
 
 from ..models import ChangeEvent, GoldenRecord, JournalEntry, SourceRecord
 from ._clusters import snapshot
+from ..bulk import bulk_insert_rows, bulk_update_rows
 
 # Any constant will do; it only has to be the same for every writer of the outbox.
 OUTBOX_LOCK_ID = 7_306_001
@@ -83,12 +84,12 @@ class Change:
             )
         if not changed:
             return []
-        GoldenRecord.objects.bulk_update(changed, GOLDEN_FIELDS, batch_size=500)
-        JournalEntry.objects.bulk_create(entries, batch_size=1000)
+        bulk_update_rows(changed, GOLDEN_FIELDS)
+        bulk_insert_rows(entries)
         events = self._events(changed, afters)
         if events:
             _lock_outbox()
-            ChangeEvent.objects.bulk_create(events, batch_size=1000)
+            bulk_insert_rows(events)
         return changed
 
     def _events(self, changed: list[GoldenRecord], afters: dict[int, dict]) -> list[ChangeEvent]:

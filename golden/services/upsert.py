@@ -23,6 +23,7 @@ from ..domains import Domain, RecordRejected, get_domain
 from ..models import GoldenRecord, SourceRecord, SourceSystem
 from ._clusters import apply_survivorship, chunks, live_members, lock_golden_records, overrides_of
 from ._journal import Change
+from ..bulk import bulk_insert_returning, bulk_update_rows
 
 MAX_KEY_LENGTH = 200
 RETRIES = 5
@@ -97,6 +98,7 @@ def upsert_source_records(
     records: Sequence[SourceInput],
     acting_user=None,
     actor_label: str = "",
+    prepared: PreparedBatch | None = None,
 ) -> list[UpsertResult]:
     """Create or update source records of one system in one transaction.
 
@@ -104,7 +106,40 @@ def upsert_source_records(
     records whose canonical values equal those on file change nothing and publish
     nothing. When a key occurs twice, the last occurrence wins and the earlier one
     is reported as rejected.
+
+    ``prepared`` is ``prepare_source_inputs(domain, records)`` computed beforehand
+    (importers validate the next batch in another process while this one is written).
     """
+    domain = get_domain(domain) if isinstance(domain, str) else domain
+    if prepared is None:
+        prepared = prepare_source_inputs(domain, records)
+    results, rows = list(prepared.results), prepared.rows
+    if rows:
+        for attempt in range(RETRIES):
+            try:
+                with transaction.atomic():
+                    written = _write(system, domain, list(rows.values()), acting_user, actor_label)
+                break
+            except IntegrityError:
+                # A concurrent writer inserted one of these keys first: start over and
+                # treat it as known.
+                if attempt == RETRIES - 1:
+                    raise
+        for row in rows.values():
+            results[row.index] = written[row.key]
+    return [result for result in results if result is not None]
+
+
+@dataclass
+class PreparedBatch:
+    """Validated input of one batch: results so far (rejections) and rows to write."""
+
+    results: list[UpsertResult | None]
+    rows: dict[str, _Row]
+
+
+def prepare_source_inputs(domain: str | Domain, records: Sequence[SourceInput]) -> PreparedBatch:
+    """Validate and canonicalise ``records`` without touching the database."""
     domain = get_domain(domain) if isinstance(domain, str) else domain
     results: list[UpsertResult | None] = [None] * len(records)
     rows: dict[str, _Row] = {}
@@ -123,21 +158,7 @@ def upsert_source_records(
                 value=earlier.key,
             )
         rows[row_or_result.key] = row_or_result
-
-    if rows:
-        for attempt in range(RETRIES):
-            try:
-                with transaction.atomic():
-                    written = _write(system, domain, list(rows.values()), acting_user, actor_label)
-                break
-            except IntegrityError:
-                # A concurrent writer inserted one of these keys first: start over and
-                # treat it as known.
-                if attempt == RETRIES - 1:
-                    raise
-        for row in rows.values():
-            results[row.index] = written[row.key]
-    return [result for result in results if result is not None]
+    return PreparedBatch(results=results, rows=rows)
 
 
 def _validate(domain: Domain, index: int, item: SourceInput) -> _Row | UpsertResult:
@@ -251,16 +272,13 @@ def _write(
 
     fresh = [cluster for cluster in new_clusters if cluster not in reusable]
     serials = global_ids.allocate_serials(domain.name, len(fresh))
-    created = GoldenRecord.objects.bulk_create(
-        [
-            GoldenRecord(
-                global_id=global_ids.format_global_id(domain.id_prefix, serial),
-                domain=domain.name,
-            )
-            for serial in serials
-        ],
-        batch_size=1000,
-    )
+    created = [
+        GoldenRecord(
+            global_id=global_ids.format_global_id(domain.id_prefix, serial), domain=domain.name
+        )
+        for serial in serials
+    ]
+    bulk_insert_returning(created)
     golden_of_cluster: dict[tuple, GoldenRecord] = dict(zip(fresh, created, strict=True))
     golden_of_cluster.update(reusable)
     for golden in created:
@@ -283,10 +301,10 @@ def _write(
         row.record.retired_at = None
     for row in changed:
         _fill(row, now)
-    SourceRecord.objects.bulk_create(new_records, batch_size=1000)
+    bulk_insert_returning(new_records)
     updated = revived + [row.record for row in changed]
     if updated:
-        SourceRecord.objects.bulk_update(
+        bulk_update_rows(
             updated,
             [
                 "golden_record",
@@ -299,7 +317,6 @@ def _write(
                 "content_changed_at",
                 "updated_at",
             ],
-            batch_size=500,
         )
     matching.replace_keys(domain, updated)
     matching.index_new_records(domain, new_records)
