@@ -135,3 +135,35 @@ def bulk_insert_returning(objects: Sequence[models.Model]) -> None:
                 obj.pk = pk
                 obj._state.adding = False
                 obj._state.db = connection.alias
+
+
+def insert_values(
+    model: type[models.Model], field_names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """INSERT plain value rows (in ``field_names`` order) without building model
+    instances; ``auto_now_add`` timestamps are filled in when left out."""
+    if not rows:
+        return
+    meta, fields, converters = _plan(model, field_names)
+    stamped = [
+        field
+        for field in meta.concrete_fields
+        if isinstance(field, models.DateTimeField)
+        and (field.auto_now or field.auto_now_add)
+        and field.name not in field_names
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in [*fields, *stamped])
+    placeholders = ", ".join(["%s"] * (len(fields) + len(stamped)))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
+    stamp = [field.get_db_prep_save(timezone.now(), connection) for field in stamped]
+    prepared = [
+        [
+            value if convert is None or value is None else convert(value)
+            for value, convert in zip(row, converters, strict=True)
+        ]
+        + stamp
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, prepared)

@@ -12,12 +12,13 @@ from typing import Any
 
 from golden.domains import Domain
 from golden.models import SourceRecord
-from golden.bulk import bulk_insert_rows
+from golden.bulk import insert_values
 
 from .engine.deterministic import DeterministicResolver, IdentitySpec, identity_keys
 from .models import MatchKey
 
 SQL_IN_CHUNK = 500
+KEY_FIELDS = ["domain", "key", "source_record"]
 
 
 @dataclass(frozen=True)
@@ -88,23 +89,25 @@ def replace_keys(domain: Domain, source_records: Iterable[SourceRecord]) -> None
         MatchKey.objects.filter(source_record_id__in=chunk).delete()
     specs = identity_specs(domain)
     rows = [
-        MatchKey(domain=domain.name, key=key, source_record_id=record.pk)
+        (domain.name, key, record.pk)
         for record in records
         if not record.retired
         for key in sorted(set(identity_keys(specs, record.canonical).values()))
     ]
-    bulk_insert_rows(rows)
+    insert_values(MatchKey, KEY_FIELDS, rows)
 
 
 def index_new_records(domain: Domain, source_records: Iterable[SourceRecord]) -> None:
     """Add the index rows of records that have none yet."""
     specs = identity_specs(domain)
-    bulk_insert_rows(
+    insert_values(
+        MatchKey,
+        KEY_FIELDS,
         [
-            MatchKey(domain=domain.name, key=key, source_record_id=record.pk)
+            (domain.name, key, record.pk)
             for record in source_records
             for key in sorted(set(identity_keys(specs, record.canonical).values()))
-        ]
+        ],
     )
 
 

@@ -14,11 +14,23 @@ from django.db import connection
 
 from ..models import ChangeEvent, GoldenRecord, JournalEntry, SourceRecord
 from ._clusters import snapshot
-from ..bulk import bulk_insert_rows, bulk_update_rows
+from ..bulk import bulk_update_rows, insert_values
 
 # Any constant will do; it only has to be the same for every writer of the outbox.
 OUTBOX_LOCK_ID = 7_306_001
 
+JOURNAL_FIELDS = [
+    "operation",
+    "action",
+    "golden_record",
+    "global_id",
+    "before",
+    "after",
+    "actor",
+    "actor_label",
+    "reason",
+]
+EVENT_FIELDS = ["event_type", "domain", "global_id", "payload", "operation"]
 GOLDEN_FIELDS = [
     "values",
     "lineage",
@@ -56,7 +68,7 @@ class Change:
         """Persist the final ``states`` (pk → record and live members); returns the
         golden records that changed."""
         changed: list[GoldenRecord] = []
-        entries: list[JournalEntry] = []
+        entries: list[tuple] = []
         afters: dict[int, dict] = {}
         for pk in sorted(states):
             golden, records = states[pk]
@@ -70,29 +82,29 @@ class Change:
             afters[pk] = after
             changed.append(golden)
             entries.append(
-                JournalEntry(
-                    operation=self.operation,
-                    action=self.action,
-                    golden_record_id=pk,
-                    global_id=golden.global_id,
-                    before=before,
-                    after=after,
-                    actor=self.acting_user,
-                    actor_label=self.actor_label,
-                    reason=self.reason,
+                (
+                    self.operation,
+                    self.action,
+                    pk,
+                    golden.global_id,
+                    before,
+                    after,
+                    self.acting_user.pk if self.acting_user is not None else None,
+                    self.actor_label,
+                    self.reason,
                 )
             )
         if not changed:
             return []
         bulk_update_rows(changed, GOLDEN_FIELDS)
-        bulk_insert_rows(entries)
+        insert_values(JournalEntry, JOURNAL_FIELDS, entries)
         events = self._events(changed, afters)
         if events:
             _lock_outbox()
-            bulk_insert_rows(events)
+            insert_values(ChangeEvent, EVENT_FIELDS, events)
         return changed
 
-    def _events(self, changed: list[GoldenRecord], afters: dict[int, dict]) -> list[ChangeEvent]:
+    def _events(self, changed: list[GoldenRecord], afters: dict[int, dict]) -> list[tuple]:
         domain_of = {golden.pk: golden.domain for golden in changed}
         before_owner: dict[tuple, str] = {}
         after_owner: dict[tuple, str] = {}
@@ -147,13 +159,7 @@ class Change:
                     payload = {"system": key[0], "source_key": key[1], "global_id": global_id}
                     xrefs.append((ChangeEvent.Type.XREF_REMOVED, domain, global_id, payload))
         return [
-            ChangeEvent(
-                event_type=event_type,
-                domain=domain,
-                global_id=global_id,
-                payload=payload,
-                operation=self.operation,
-            )
+            (event_type.value, domain, global_id, payload, self.operation)
             for event_type, domain, global_id, payload in opening + xrefs + updates + closing
         ]
 

@@ -371,6 +371,8 @@ def _fill(row: _Row, now) -> None:
 
 
 def _jsonable(payload: Mapping[str, Any]) -> dict[str, Any]:
+    if all(value is None or isinstance(value, str) for value in payload.values()):
+        return dict(payload)
     return json.loads(json.dumps(dict(payload), default=str))
 
 
