@@ -156,6 +156,11 @@ class GoldenRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="values and lineage")
     def golden_values(self, obj):
         domain = get_domain(obj.domain)
+        names = {
+            record.pk: str(record)
+            for record in SourceRecord.objects.filter(pk__in=_lineage_ids(obj.lineage))
+            .select_related("system")
+        }
         rows = []
         for attribute in domain.attributes:
             if attribute.name not in obj.values:
@@ -165,7 +170,7 @@ class GoldenRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 (
                     attribute.verbose_name,
                     _shown(obj.values[attribute.name]),
-                    _describe_lineage(lineage),
+                    _describe_lineage(lineage, names),
                 )
             )
         if not rows:
@@ -321,15 +326,25 @@ def _shown(value):
     return "; ".join(str(item) for item in value) if isinstance(value, list) else value
 
 
-def _describe_lineage(lineage: dict) -> str:
+def _lineage_ids(lineage: dict) -> set[int]:
+    ids: set[int] = set()
+    for entry in lineage.values():
+        if "source_record" in entry:
+            ids.add(entry["source_record"])
+        ids.update(entry.get("source_records", []))
+    return ids
+
+
+def _describe_lineage(lineage: dict, names: dict[int, str]) -> str:
     rule = lineage.get("rule", "")
     if rule == "override":
         return f"steward override by {lineage.get('by') or 'unknown'}: {lineage.get('reason', '')}"
     if rule == "aggregate":
-        systems = sorted({f"{s['system']}:{s['source_key']}" for s in lineage.get("sources", [])})
-        return "aggregate of " + ", ".join(systems)
-    if "system" in lineage:
-        return f"{lineage['system']}:{lineage['source_key']} ({rule.replace('_', ' ')})"
+        sources = sorted({names.get(pk, f"#{pk}") for pk in lineage.get("source_records", [])})
+        return "aggregate of " + ", ".join(sources)
+    if "source_record" in lineage:
+        pk = lineage["source_record"]
+        return f"{names.get(pk, f'#{pk}')} ({rule.replace('_', ' ')})"
     return rule
 
 

@@ -109,7 +109,11 @@ class GoldenRecord(models.Model):
 class SourceRecord(models.Model):
     """A record as one source system holds it: the cross-reference to a golden record."""
 
-    system = models.ForeignKey(SourceSystem, on_delete=models.PROTECT, related_name="records")
+    # No index of its own: the unique (system, domain, source_key) index leads with it,
+    # and a second index tempts SQLite's planner away from the unique one.
+    system = models.ForeignKey(
+        SourceSystem, on_delete=models.PROTECT, related_name="records", db_index=False
+    )
     domain = models.CharField(max_length=32, choices=domain_choices())
     source_key = models.CharField(max_length=200)
     golden_record = models.ForeignKey(

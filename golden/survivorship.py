@@ -14,6 +14,9 @@ Rules:
 - ``aggregate``: the distinct union of all values (multi-valued attributes only).
 
 A steward override beats every rule until it is removed.
+
+Lineage names the winning source record by id (``source_record``; for aggregates
+``source_records``, one per value) and the rule that decided.
 """
 
 from __future__ import annotations
@@ -98,7 +101,10 @@ def _single(chains: Sequence[RuleChain], member: Member) -> Survived:
         values[chain.attribute] = value
         if chain.rules == ("aggregate",):
             count = len(value) if isinstance(value, list) else 1
-            lineage[chain.attribute] = {"rule": "aggregate", "sources": [source] * count}
+            lineage[chain.attribute] = {
+                "rule": "aggregate",
+                "source_records": [member.source_record_id] * count,
+            }
         else:
             lineage[chain.attribute] = source | {"rule": "only_source"}
     return Survived(values=values, lineage=lineage)
@@ -109,11 +115,7 @@ def _trust_order(member: Member) -> tuple:
 
 
 def _source(member: Member) -> dict[str, Any]:
-    return {
-        "source_record": member.source_record_id,
-        "system": member.system,
-        "source_key": member.source_key,
-    }
+    return {"source_record": member.source_record_id}
 
 
 def _distinct(name: str, candidates: list[Member]) -> int:
@@ -155,11 +157,11 @@ def _best(candidates: list[Member], score) -> list[Member]:
 
 def _aggregate(name: str, holders: list[Member]) -> tuple[list[Any], dict[str, Any]]:
     union: list[Any] = []
-    sources: list[dict[str, Any]] = []
+    sources: list[int] = []
     for member in holders:
         member_values = member.values[name]
         for value in member_values if isinstance(member_values, list) else [member_values]:
             if value not in union:
                 union.append(value)
-                sources.append(_source(member))
-    return union, {"rule": "aggregate", "sources": sources}
+                sources.append(member.source_record_id)
+    return union, {"rule": "aggregate", "source_records": sources}

@@ -85,7 +85,11 @@ def test_two_rows_sharing_a_tax_id_end_as_one_golden_record_with_two_xrefs(erp, 
     assert partition() == {first.global_id: [("CRM", "C-7"), ("ERP", "1000")]}
     record = golden(first)
     assert record.values["organization_name"] == "Acme GmbH"  # ERP is more trusted
-    assert record.lineage["organization_name"]["system"] == "ERP"
+    erp_record = SourceRecord.objects.get(system__code="ERP", source_key="1000")
+    assert record.lineage["organization_name"] == {
+        "source_record": erp_record.pk,
+        "rule": "source_priority",
+    }
     assert record.version == 2
     assert_invariants()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -34,6 +36,7 @@ def live_members(golden_ids: Iterable[int]) -> dict[int, list[SourceRecord]]:
         queryset: QuerySet[SourceRecord] = (
             SourceRecord.objects.filter(golden_record_id__in=chunk, retired=False)
             .select_related("system")
+            .defer("raw_payload", "quality_issues")
             .order_by("pk")
         )
         for record in queryset:
@@ -61,10 +64,7 @@ def apply_survivorship(
 ) -> None:
     """Recompute the golden values and lineage of ``golden`` from its live records."""
     domain = get_domain(golden.domain)
-    chains = [
-        survivorship.RuleChain(attribute.name, attribute.survivorship)
-        for attribute in domain.attributes
-    ]
+    chains = _rule_chains(domain.name)
     members = [
         survivorship.Member(
             source_record_id=record.pk,
@@ -81,6 +81,14 @@ def apply_survivorship(
     golden.values = result.values
     golden.lineage = result.lineage
     golden.display_name = domain.display_name(result.values)[:300]
+
+
+@functools.cache
+def _rule_chains(domain_name: str) -> tuple[survivorship.RuleChain, ...]:
+    return tuple(
+        survivorship.RuleChain(attribute.name, attribute.survivorship)
+        for attribute in get_domain(domain_name).attributes
+    )
 
 
 def snapshot(golden: GoldenRecord, records: list[SourceRecord]) -> dict:

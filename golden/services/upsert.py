@@ -371,9 +371,15 @@ def _fill(row: _Row, now) -> None:
 
 
 def _jsonable(payload: Mapping[str, Any]) -> dict[str, Any]:
-    if all(value is None or isinstance(value, str) for value in payload.values()):
-        return dict(payload)
-    return json.loads(json.dumps(dict(payload), default=str))
+    """The raw payload as stored: blank values (missing) are left out."""
+    kept = {
+        name: value
+        for name, value in payload.items()
+        if value is not None and (not isinstance(value, str) or value.strip())
+    }
+    if all(isinstance(value, str) for value in kept.values()):
+        return kept
+    return json.loads(json.dumps(kept, default=str))
 
 
 def _result(row: _Row, outcome: Outcome, global_id: str) -> UpsertResult:
