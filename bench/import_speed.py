@@ -59,7 +59,7 @@ def manage(*args: str) -> list[str]:
 
 
 def fresh_database(kind: str, postgres: str | None, workdir: Path) -> dict[str, str]:
-    env = dict(os.environ, DEBUG="true")
+    env = dict(os.environ, DEBUG="false", SECRET_KEY="bench-only-secret-key")
     env.pop("DATABASE_URL", None)
     if kind == "sqlite":
         env["MDM_VAR_DIR"] = str(workdir)

@@ -158,8 +158,9 @@ class GoldenRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         domain = get_domain(obj.domain)
         names = {
             record.pk: str(record)
-            for record in SourceRecord.objects.filter(pk__in=_lineage_ids(obj.lineage))
-            .select_related("system")
+            for record in SourceRecord.objects.filter(
+                pk__in=_lineage_ids(obj.lineage)
+            ).select_related("system")
         }
         rows = []
         for attribute in domain.attributes:

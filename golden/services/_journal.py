@@ -63,10 +63,14 @@ class Change:
         self._before[golden.pk] = None
 
     def finish(
-        self, states: dict[int, tuple[GoldenRecord, list[SourceRecord]]]
+        self,
+        states: dict[int, tuple[GoldenRecord, list[SourceRecord]]],
+        *,
+        inserted: set[int] | frozenset[int] = frozenset(),
     ) -> list[GoldenRecord]:
         """Persist the final ``states`` (pk → record and live members); returns the
-        golden records that changed."""
+        golden records that changed. Records in ``inserted`` were just inserted with
+        their final values and are not written again."""
         changed: list[GoldenRecord] = []
         entries: list[tuple] = []
         afters: dict[int, dict] = {}
@@ -96,7 +100,7 @@ class Change:
             )
         if not changed:
             return []
-        bulk_update_rows(changed, GOLDEN_FIELDS)
+        bulk_update_rows([golden for golden in changed if golden.pk not in inserted], GOLDEN_FIELDS)
         insert_values(JournalEntry, JOURNAL_FIELDS, entries)
         events = self._events(changed, afters)
         if events:

@@ -246,11 +246,11 @@ def _write(
             target_of[row.key] = ("late", row.key)
         else:
             target_of[row.key] = decision.new_cluster
-    new_clusters: list[tuple] = []
+    new_clusters: dict[tuple, None] = {}  # ordered set
     for row in arriving:
         cluster = target_of[row.key]
-        if isinstance(cluster, tuple) and cluster not in new_clusters:
-            new_clusters.append(cluster)
+        if isinstance(cluster, tuple):
+            new_clusters[cluster] = None
 
     # A record brought back that starts a cluster of its own gets its old ID back
     # when that golden record was retired only because it had emptied.
@@ -278,15 +278,15 @@ def _write(
         )
         for serial in serials
     ]
-    bulk_insert_returning(created)
     golden_of_cluster: dict[tuple, GoldenRecord] = dict(zip(fresh, created, strict=True))
     golden_of_cluster.update(reusable)
-    for golden in created:
-        change.created(golden)
 
-    # Write the source records.
+    # Write the source records. Those that start a new golden record are inserted
+    # first and linked once it exists: its values and lineage (which name the source
+    # records) are then written once, in its INSERT.
     new_records: list[SourceRecord] = []
     revived: list[SourceRecord] = []
+    members_of_new: dict[int, list[SourceRecord]] = {id(golden): [] for golden in created}
     for row in arriving:
         cluster = target_of[row.key]
         golden = golden_of_cluster[cluster] if isinstance(cluster, tuple) else cluster
@@ -296,49 +296,58 @@ def _write(
         else:
             revived.append(row.record)
         _fill(row, now)
-        row.record.golden_record = golden
         row.record.retired = False
         row.record.retired_at = None
+        if golden.pk is None:
+            members_of_new[id(golden)].append(row.record)
+        else:
+            row.record.golden_record = golden
     for row in changed:
         _fill(row, now)
     bulk_insert_returning(new_records)
+    for golden in created:
+        apply_survivorship(golden, members_of_new[id(golden)])
+    bulk_insert_returning(created)
+    linked = []
+    for golden in created:
+        change.created(golden)
+        for record in members_of_new[id(golden)]:
+            record.golden_record = golden
+            if record.pk is not None and record not in revived:
+                linked.append(record)
+    bulk_update_rows(linked, ["golden_record"])
     updated = revived + [row.record for row in changed]
-    if updated:
-        bulk_update_rows(
-            updated,
-            [
-                "golden_record",
-                "raw_payload",
-                "canonical",
-                "payload_hash",
-                "quality_issues",
-                "retired",
-                "retired_at",
-                "content_changed_at",
-                "updated_at",
-            ],
-        )
+    bulk_update_rows(
+        updated,
+        [
+            "golden_record",
+            "raw_payload",
+            "canonical",
+            "payload_hash",
+            "quality_issues",
+            "retired",
+            "retired_at",
+            "content_changed_at",
+            "updated_at",
+        ],
+    )
     matching.replace_keys(domain, updated)
     matching.index_new_records(domain, new_records)
 
-    # Recompute every affected golden record from its live members.
-    affected: dict[int, GoldenRecord] = {pk: golden for pk, golden in locked.items()}
-    for golden in golden_of_cluster.values():
+    # Recompute every existing golden record this batch touched from its live members.
+    affected: dict[int, GoldenRecord] = dict(locked)
+    for golden in reusable.values():
         affected[golden.pk] = golden
-    created_ids = {golden.pk for golden in created}
-    members = live_members(pk for pk in affected if pk not in created_ids)
-    for row in arriving:
-        if row.record.golden_record_id in created_ids:
-            members.setdefault(row.record.golden_record_id, []).append(row.record)
-    overrides = overrides_of(locked)
-    states = {}
+    members = live_members(affected)
+    overrides = overrides_of(affected)
+    states = {golden.pk: (golden, members_of_new[id(golden)]) for golden in created}
     for pk, golden in affected.items():
         golden_members = members.get(pk, [])
         if golden.is_active and not golden_members:
             golden.status = GoldenRecord.Status.RETIRED
         apply_survivorship(golden, golden_members, overrides.get(pk))
         states[pk] = (golden, golden_members)
-    change.finish(states)
+    change.finish(states, inserted={golden.pk for golden in created})
 
     revived_ids = {record.pk for record in revived}
     for row, decision in zip(arriving, decisions, strict=True):
