@@ -1,5 +1,5 @@
-"""Fast bulk writes for large imports: prepared statements sent with executemany, and
-multi-row INSERT ... RETURNING where the new primary keys are needed.
+"""Fast bulk writes for large imports: prepared statements sent with executemany, with
+primary keys reserved beforehand where the caller needs them.
 
 Django's ``bulk_create`` and ``bulk_update`` spend most of an import's time compiling
 expressions per value; these helpers write exactly the same column values (prepared by
@@ -22,8 +22,6 @@ _PLAIN = (
     models.BooleanField,
     models.ForeignKey,
 )
-# SQLite allows 32,766 parameters per statement; PostgreSQL 65,535.
-MAX_PARAMETERS = 30_000
 
 
 def _plan(model: type[models.Model], field_names: Sequence[str] | None):
@@ -94,47 +92,71 @@ def bulk_update_rows(objects: Sequence[models.Model], field_names: Sequence[str]
 
 
 def bulk_insert_rows(objects: Sequence[models.Model]) -> None:
-    """INSERT rows whose primary keys the caller does not need back."""
+    """INSERT rows with executemany; primary keys already set (see :func:`reserve_ids`)
+    are written as they are, otherwise the database assigns them (not read back)."""
     if not objects:
         return
     meta, fields, converters = _plan(type(objects[0]), None)
+    with_pk = objects[0].pk is not None
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
+    names = ([meta.pk] if with_pk else []) + list(fields)
+    columns = ", ".join(quote(field.column) for field in names)
+    placeholders = ", ".join(["%s"] * len(names))
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
     now = timezone.now()
-    rows = [_values(obj, fields, converters, now) for obj in objects]
+    if with_pk:
+        rows = [[obj.pk, *_values(obj, fields, converters, now)] for obj in objects]
+    else:
+        rows = [_values(obj, fields, converters, now) for obj in objects]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
-def bulk_insert_returning(objects: Sequence[models.Model]) -> None:
-    """INSERT rows and set each object's new primary key (multi-row INSERT RETURNING,
-    whose rows come back in insertion order on SQLite and PostgreSQL)."""
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """Reserve ``count`` primary keys of ``model`` that no other insert will take.
+
+    PostgreSQL: from the table's identity sequence. SQLite: by advancing the table's
+    AUTOINCREMENT counter, which is safe because every transaction here holds the
+    write lock from its start (``transaction_mode`` IMMEDIATE).
+    """
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    column = model._meta.pk.column
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, column, count],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        if connection.vendor != "sqlite":
+            raise NotImplementedError(f"reserve_ids does not support {connection.vendor}")
+        cursor.execute(
+            "UPDATE sqlite_sequence SET seq = seq + %s WHERE name = %s RETURNING seq",
+            [count, table],
+        )
+        row = cursor.fetchone()
+        if row is not None:
+            last = row[0]
+        else:
+            cursor.execute(f"SELECT COALESCE(MAX({quote(column)}), 0) FROM {quote(table)}")
+            last = cursor.fetchone()[0] + count
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last])
+        return list(range(last - count + 1, last + 1))
+
+
+def bulk_insert_with_ids(objects: Sequence[models.Model]) -> None:
+    """Give each object a reserved primary key, then INSERT them all."""
     if not objects:
         return
-    meta, fields, converters = _plan(type(objects[0]), None)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, MAX_PARAMETERS // len(fields))
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        for start in range(0, len(objects), per_statement):
-            chunk = objects[start : start + per_statement]
-            params: list[Any] = []
-            for obj in chunk:
-                params.extend(_values(obj, fields, converters, now))
-            cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
-                + ", ".join([row_placeholder] * len(chunk))
-                + f" RETURNING {quote(meta.pk.column)}",
-                params,
-            )
-            for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
+    for obj, pk in zip(objects, reserve_ids(type(objects[0]), len(objects)), strict=True):
+        obj.pk = pk
+    bulk_insert_rows(objects)
 
 
 def insert_values(

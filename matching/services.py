@@ -10,9 +10,9 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from golden.bulk import insert_values
 from golden.domains import Domain
 from golden.models import SourceRecord
-from golden.bulk import insert_values
 
 from .engine.deterministic import DeterministicResolver, IdentitySpec, identity_keys
 from .models import MatchKey

@@ -12,9 +12,9 @@ import uuid
 
 from django.db import connection
 
+from ..bulk import bulk_update_rows, insert_values
 from ..models import ChangeEvent, GoldenRecord, JournalEntry, SourceRecord
 from ._clusters import snapshot
-from ..bulk import bulk_update_rows, insert_values
 
 # Any constant will do; it only has to be the same for every writer of the outbox.
 OUTBOX_LOCK_ID = 7_306_001

@@ -19,11 +19,11 @@ from django.utils import timezone
 from matching import services as matching
 
 from .. import global_ids
+from ..bulk import bulk_insert_rows, bulk_insert_with_ids, bulk_update_rows, reserve_ids
 from ..domains import Domain, RecordRejected, get_domain
 from ..models import GoldenRecord, SourceRecord, SourceSystem
 from ._clusters import apply_survivorship, chunks, live_members, lock_golden_records, overrides_of
 from ._journal import Change
-from ..bulk import bulk_insert_returning, bulk_update_rows
 
 MAX_KEY_LENGTH = 200
 RETRIES = 5
@@ -304,18 +304,17 @@ def _write(
             row.record.golden_record = golden
     for row in changed:
         _fill(row, now)
-    bulk_insert_returning(new_records)
+    reserved = reserve_ids(SourceRecord, len(new_records))
+    for record, pk in zip(new_records, reserved, strict=True):
+        record.pk = pk
     for golden in created:
         apply_survivorship(golden, members_of_new[id(golden)])
-    bulk_insert_returning(created)
-    linked = []
+    bulk_insert_with_ids(created)
     for golden in created:
         change.created(golden)
         for record in members_of_new[id(golden)]:
             record.golden_record = golden
-            if record.pk is not None and record not in revived:
-                linked.append(record)
-    bulk_update_rows(linked, ["golden_record"])
+    bulk_insert_rows(new_records)
     updated = revived + [row.record for row in changed]
     bulk_update_rows(
         updated,
