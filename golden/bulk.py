@@ -108,8 +108,7 @@ def bulk_insert_rows(objects: Sequence[models.Model]) -> None:
         rows = [[obj.pk, *_values(obj, fields, converters, now)] for obj in objects]
     else:
         rows = [_values(obj, fields, converters, now) for obj in objects]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    _insert_many(meta.db_table, [field.column for field in names], sql, rows)
     for obj in objects:
         obj._state.adding = False
         obj._state.db = connection.alias
@@ -187,5 +186,17 @@ def insert_values(
         + stamp
         for row in rows
     ]
+    _insert_many(meta.db_table, [field.column for field in [*fields, *stamped]], sql, prepared)
+
+
+def _insert_many(table: str, columns: list[str], sql: str, rows: list[list[Any]]) -> None:
+    """executemany, or COPY on PostgreSQL (several times faster for many rows)."""
     with connection.cursor() as cursor:
-        cursor.executemany(sql, prepared)
+        if connection.vendor == "postgresql" and len(rows) > 1:
+            quote = connection.ops.quote_name
+            statement = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+            with cursor.cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(sql, rows)
