@@ -22,6 +22,7 @@ Lineage names the winning source record by id (``source_record``; for aggregates
 from __future__ import annotations
 
 import datetime
+import operator
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,10 @@ class Member:
 class RuleChain:
     attribute: str
     rules: tuple[str, ...]
+    #: Attributes that survive together from one source record (e.g. an address),
+    #: so that a golden address never mixes the street of one source with the city
+    #: of another. Empty: the attribute survives on its own.
+    group: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,7 @@ def survive(
         return _single(chains, members[0])
     values: dict[str, Any] = {}
     lineage: dict[str, Any] = {}
+    group_winners: dict[tuple[str, ...], tuple[Member, str] | None] = {}
     for chain in chains:
         name = chain.attribute
         if name in overrides:
@@ -77,16 +83,40 @@ def survive(
             values[name] = override.value
             lineage[name] = {"rule": "override", "reason": override.reason, "by": override.by}
             continue
-        holders = [member for member in members if member.values.get(name) not in (None, "", [])]
+        if chain.group:
+            if chain.group not in group_winners:
+                group_winners[chain.group] = _decide_group(chain, members)
+            decided = group_winners[chain.group]
+            if decided is not None and _has(decided[0], name):
+                winner, rule = decided
+                values[name] = winner.values[name]
+                lineage[name] = _source(winner) | {"rule": rule, "group": list(chain.group)}
+            continue
+        holders = [member for member in members if _has(member, name)]
         if not holders:
             continue
         if chain.rules == ("aggregate",):
             values[name], lineage[name] = _aggregate(name, holders)
         else:
-            winner, rule = _decide(name, chain.rules, holders)
+            winner, rule = _decide(operator.itemgetter(name), chain.rules, holders, values=True)
             values[name] = winner.values[name]
             lineage[name] = _source(winner) | {"rule": rule}
     return Survived(values=values, lineage=lineage)
+
+
+def _has(member: Member, name: str) -> bool:
+    return member.values.get(name) not in (None, "", [])
+
+
+def _decide_group(chain: RuleChain, members: list[Member]) -> tuple[Member, str] | None:
+    holders = [member for member in members if any(_has(member, name) for name in chain.group)]
+    if not holders:
+        return None
+    return _decide(
+        lambda member: tuple(_hashable(member.values.get(name)) for name in chain.group),
+        chain.rules,
+        holders,
+    )
 
 
 def _single(chains: Sequence[RuleChain], member: Member) -> Survived:
@@ -99,6 +129,9 @@ def _single(chains: Sequence[RuleChain], member: Member) -> Survived:
         if value in (None, "", []):
             continue
         values[chain.attribute] = value
+        if chain.group:
+            lineage[chain.attribute] = source | {"rule": "only_source", "group": list(chain.group)}
+            continue
         if chain.rules == ("aggregate",):
             count = len(value) if isinstance(value, list) else 1
             lineage[chain.attribute] = {
@@ -118,26 +151,35 @@ def _source(member: Member) -> dict[str, Any]:
     return {"source_record": member.source_record_id}
 
 
-def _distinct(name: str, candidates: list[Member]) -> int:
-    return len({_hashable(candidate.values[name]) for candidate in candidates})
+def _distinct(value_of, candidates: list[Member]) -> int:
+    return len({_hashable(value_of(candidate)) for candidate in candidates})
+
+
+def _of_values(getter):
+    """Adapt a getter of a member's values mapping to a getter of the member."""
+    return lambda member: getter(member.values)
 
 
 def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def _decide(name: str, rules: tuple[str, ...], holders: list[Member]) -> tuple[Member, str]:
+def _decide(
+    value_of, rules: tuple[str, ...], holders: list[Member], *, values: bool = False
+) -> tuple[Member, str]:
+    if values:
+        value_of = _of_values(value_of)
     candidates = holders
-    if _distinct(name, candidates) == 1:
+    if _distinct(value_of, candidates) == 1:
         return candidates[0], ("only_source" if len(candidates) == 1 else "unanimous")
     for rule in rules:
-        candidates = _apply(rule, name, candidates)
-        if _distinct(name, candidates) == 1:
+        candidates = _apply(rule, value_of, candidates)
+        if _distinct(value_of, candidates) == 1:
             return candidates[0], rule
     return min(candidates, key=lambda member: member.source_record_id), "tie_break_oldest"
 
 
-def _apply(rule: str, name: str, candidates: list[Member]) -> list[Member]:
+def _apply(rule: str, value_of, candidates: list[Member]) -> list[Member]:
     if rule == "source_priority":
         return _best(candidates, lambda member: member.priority)
     if rule == "most_recent":
@@ -145,8 +187,8 @@ def _apply(rule: str, name: str, candidates: list[Member]) -> list[Member]:
     if rule == "most_complete":
         return _best(candidates, lambda member: sum(1 for v in member.values.values() if v))
     if rule == "most_frequent":
-        counts = Counter(_hashable(candidate.values[name]) for candidate in candidates)
-        return _best(candidates, lambda member: counts[_hashable(member.values[name])])
+        counts = Counter(_hashable(value_of(candidate)) for candidate in candidates)
+        return _best(candidates, lambda member: counts[_hashable(value_of(member))])
     raise ValueError(f"unknown survivorship rule '{rule}'")
 
 

@@ -213,7 +213,24 @@ def test_merge_moves_xrefs_and_the_old_id_redirects(erp, crm):
     assert resolution.golden == survivor
     assert resolution.chain == [merged.global_id, survivor.global_id]
     assert partition() == {survivor.global_id: [("CRM", "9"), ("ERP", "1")]}
-    assert [e[0] for e in events()[-3:]] == ["xref.moved", "golden.updated", "golden.merged"]
+    merge_events = ChangeEvent.objects.filter(
+        operation=ChangeEvent.objects.latest("id").operation
+    ).order_by("id")
+    assert [(e.event_type, e.payload) for e in merge_events] == [
+        (
+            "xref.moved",
+            {
+                "system": "CRM",
+                "source_key": "9",
+                "global_id": survivor.global_id,
+                "from_global_id": merged.global_id,
+            },
+        ),
+        (
+            "golden.merged",
+            {"global_id": merged.global_id, "version": 2, "survivor": survivor.global_id},
+        ),
+    ]
     assert_invariants()
 
 

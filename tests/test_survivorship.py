@@ -97,3 +97,25 @@ def test_override_beats_every_rule():
         "reason": "customer moved",
         "by": "steward",
     }
+
+
+def test_a_group_survives_together_from_one_source():
+    address = ("street", "city")
+    chains = [
+        RuleChain("street", ("source_priority", "most_recent"), address),
+        RuleChain("city", ("source_priority", "most_recent"), address),
+    ]
+    members = [
+        member(1, "ERP", 30, street="Hauptstr. 1"),  # most trusted, but no city
+        member(2, "CRM", 10, street="Main Street 1", city="Berlin"),
+    ]
+
+    result = survive(chains, members)
+
+    # The trusted source wins the whole address: no street of one with a city of another.
+    assert result.values == {"street": "Hauptstr. 1"}
+    assert result.lineage["street"] == {
+        "source_record": 1,
+        "rule": "source_priority",
+        "group": ["street", "city"],
+    }

@@ -122,6 +122,8 @@ class Domain:
     display_name: Callable[[Mapping[str, Any]], str] = lambda values: ""
     #: Fills attributes that can be derived from others (before validation).
     infer: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    #: Attributes that survive together from one source record, e.g. an address.
+    survivorship_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [attribute.name for attribute in self.attributes]
@@ -130,12 +132,25 @@ class Domain:
         for name in (*self.name_attributes, *(rule.attribute for rule in self.identity_rules)):
             if name not in names:
                 raise ValueError(f"{self.name}: '{name}' is not an attribute")
+        for group, members in self.survivorship_groups.items():
+            for name in members:
+                if name not in names:
+                    raise ValueError(f"{self.name}: group '{group}' names unknown '{name}'")
+            chains = {self.attribute(name).survivorship for name in members}
+            if len(chains) != 1:
+                raise ValueError(f"{self.name}: group '{group}' mixes survivorship rules")
         if len(self.id_prefix) != 3 or not self.id_prefix.isalpha() or not self.id_prefix.isupper():
             raise ValueError(f"{self.name}: the ID prefix must be three capital letters")
 
     @property
     def attribute_names(self) -> tuple[str, ...]:
         return tuple(attribute.name for attribute in self.attributes)
+
+    def survivorship_group(self, name: str) -> tuple[str, ...]:
+        for members in self.survivorship_groups.values():
+            if name in members:
+                return members
+        return ()
 
     def attribute(self, name: str) -> Attribute:
         for attribute in self.attributes:

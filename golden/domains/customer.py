@@ -34,6 +34,7 @@ def display_name(values) -> str:
 
 
 CONTACT = ("source_priority", "most_recent", "most_frequent")
+ADDRESS = ("address_line1", "address_line2", "city", "region", "postal_code", "country")
 NAME = ("source_priority", "most_frequent", "most_recent")
 
 DOMAIN = Domain(
@@ -81,5 +82,6 @@ DOMAIN = Domain(
         IdentityRule("email", strong=False),
     ),
     display_name=display_name,
+    survivorship_groups={"address": ADDRESS},
     infer=infer,
 )

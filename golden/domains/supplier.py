@@ -4,6 +4,7 @@ from . import canonical as c
 from .base import Attribute, Domain, IdentityRule, Sensitivity
 
 CONTACT = ("source_priority", "most_recent", "most_frequent")
+ADDRESS = ("address_line1", "address_line2", "city", "region", "postal_code", "country")
 LEGAL = ("source_priority", "most_frequent", "most_recent")
 
 
@@ -58,4 +59,5 @@ DOMAIN = Domain(
         IdentityRule("email", strong=False),
     ),
     display_name=display_name,
+    survivorship_groups={"address": ADDRESS},
 )

@@ -84,9 +84,12 @@ def apply_survivorship(
 
 @functools.cache
 def _rule_chains(domain_name: str) -> tuple[survivorship.RuleChain, ...]:
+    domain = get_domain(domain_name)
     return tuple(
-        survivorship.RuleChain(attribute.name, attribute.survivorship)
-        for attribute in get_domain(domain_name).attributes
+        survivorship.RuleChain(
+            attribute.name, attribute.survivorship, domain.survivorship_group(attribute.name)
+        )
+        for attribute in domain.attributes
     )
 
 
