@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from .. import survivorship
 from ..domains import get_domain
-from ..models import AttributeOverride, GoldenRecord, SourceRecord
+from ..models import AttributeOverride, GoldenRecord, SourceRecord, SourceSystem
 
 SQL_IN_CHUNK = 500
 
@@ -31,14 +31,17 @@ def lock_golden_records(ids: Iterable[int]) -> dict[int, GoldenRecord]:
 
 def live_members(golden_ids: Iterable[int]) -> dict[int, list[SourceRecord]]:
     members: dict[int, list[SourceRecord]] = defaultdict(list)
+    systems: dict[int, SourceSystem] = {}
     for chunk in chunks(sorted(set(golden_ids))):
         queryset: QuerySet[SourceRecord] = (
             SourceRecord.objects.filter(golden_record_id__in=chunk, retired=False)
-            .select_related("system")
             .defer("raw_payload", "quality_issues")
             .order_by("pk")
         )
         for record in queryset:
+            if record.system_id not in systems:
+                systems[record.system_id] = SourceSystem.objects.get(pk=record.system_id)
+            record.system = systems[record.system_id]
             members[record.golden_record_id].append(record)
     return members
 

@@ -295,7 +295,7 @@ def _write(
             new_records.append(row.record)
         else:
             revived.append(row.record)
-        _fill(row, now)
+        _fill(row, now, system)
         row.record.retired = False
         row.record.retired_at = None
         if golden.pk is None:
@@ -303,7 +303,7 @@ def _write(
         else:
             row.record.golden_record = golden
     for row in changed:
-        _fill(row, now)
+        _fill(row, now, system)
     reserved = reserve_ids(SourceRecord, len(new_records))
     for record, pk in zip(new_records, reserved, strict=True):
         record.pk = pk
@@ -337,11 +337,20 @@ def _write(
     affected: dict[int, GoldenRecord] = dict(locked)
     for golden in reusable.values():
         affected[golden.pk] = golden
-    members = live_members(affected)
+    # Their members now: those before, with changed records replaced and arrivals added
+    # (an upsert only adds records to golden records or changes them in place).
+    members: dict[int, dict[int, SourceRecord]] = {
+        pk: {record.pk: record for record in members_before.get(pk, [])} for pk in affected
+    }
+    for row in changed:
+        members[row.record.golden_record_id][row.record.pk] = row.record
+    for row in arriving:
+        if row.record.golden_record_id in members:
+            members[row.record.golden_record_id][row.record.pk] = row.record
     overrides = overrides_of(affected)
     states = {golden.pk: (golden, members_of_new[id(golden)]) for golden in created}
     for pk, golden in affected.items():
-        golden_members = members.get(pk, [])
+        golden_members = [members[pk][key] for key in sorted(members[pk])]
         if golden.is_active and not golden_members:
             golden.status = GoldenRecord.Status.RETIRED
         apply_survivorship(golden, golden_members, overrides.get(pk))
@@ -367,8 +376,9 @@ def _write(
     return results
 
 
-def _fill(row: _Row, now) -> None:
+def _fill(row: _Row, now, system: SourceSystem) -> None:
     record = row.record
+    record.system = system
     if record.canonical != row.canonical or record.content_changed_at is None:
         record.content_changed_at = now
     record.raw_payload = _jsonable(row.payload)
