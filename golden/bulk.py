@@ -41,8 +41,11 @@ def _converter(field):
     if isinstance(field, models.JSONField):
         adapt_json = connection.ops.adapt_json_value
         encoder = field.encoder
+        empty = {"[]": adapt_json([], encoder), "{}": adapt_json({}, encoder)}
 
         def convert_json(value):
+            if not value and isinstance(value, list | dict):
+                return empty["[]" if isinstance(value, list) else "{}"]
             return adapt_json(value, encoder)
 
         return convert_json

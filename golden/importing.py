@@ -138,7 +138,15 @@ class RowReader:
                 f"{self.path}: looks like a binary file (NUL bytes), not {self.file_format.upper()}"
             )
 
+    def count(self) -> int:
+        """Read the whole file once, checking what would make it unusable; return the
+        number of (non-blank) rows, as :meth:`rows` will yield them."""
+        return sum(1 for _ in self._stream(check_only=True))
+
     def rows(self) -> Iterator[SourceRow]:
+        return self._stream(check_only=False)
+
+    def _stream(self, *, check_only: bool):
         encoding = (
             "utf-8-sig"
             if self.encoding.lower().replace("_", "-") in {"utf-8", "utf8"}
@@ -147,7 +155,9 @@ class RowReader:
         with self.path.open("r", encoding=encoding, errors="strict", newline="") as handle:
             try:
                 if self.file_format == "csv":
-                    yield from self._csv_rows(handle)
+                    yield from self._csv_rows(handle, check_only)
+                elif check_only:
+                    yield from (line for line in handle if line.strip())
                 else:
                     yield from self._jsonl_rows(handle)
             except UnicodeDecodeError as error:
@@ -157,7 +167,7 @@ class RowReader:
                     "pass the right --encoding (e.g. latin-1, gb18030)"
                 ) from None
 
-    def _csv_rows(self, handle: io.TextIOBase) -> Iterator[SourceRow]:
+    def _csv_rows(self, handle: io.TextIOBase, check_only: bool = False) -> Iterator[SourceRow]:
         csv.field_size_limit(MAX_FIELD_SIZE)
         reader = csv.reader(handle, delimiter=self.delimiter, strict=True)
         try:
@@ -178,6 +188,9 @@ class RowReader:
                 raise ImportFileError(f"{self.path}: line {reader.line_num}: {error}") from None
             number = reader.line_num
             if not any(cell.strip() for cell in cells):
+                continue
+            if check_only:
+                yield cells
                 continue
             if len(cells) != width:
                 yield SourceRow(
@@ -285,7 +298,7 @@ def run_import(
         delimiter=delimiter,
         encoding=encoding,
     )
-    total = sum(1 for _ in reader.rows())  # first pass: refuse a broken file up front
+    total = reader.count()  # first pass: refuse a broken file before writing anything
     summary = ImportSummary(dry_run=dry_run, read=0)
     started = time.perf_counter()
     writer = ErrorWriter(errors_out, reader) if errors_out else None

@@ -144,7 +144,6 @@ class SourceRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["golden_record", "retired"], name="source_golden_live_idx"),
-            models.Index(fields=["source_key"], name="source_key_idx"),
         ]
 
     def __str__(self) -> str:
@@ -256,7 +255,7 @@ class ChangeEvent(AppendOnlyModel):
     domain = models.CharField(max_length=32, choices=domain_choices())
     global_id = models.CharField("global ID", max_length=24, db_index=True)
     payload = models.JSONField(default=dict)
-    operation = models.UUIDField(db_index=True)
+    operation = models.UUIDField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -14,8 +14,9 @@ class MatchKey(models.Model):
 
     domain = models.CharField(max_length=32, choices=domain_choices())
     key = models.CharField(max_length=255)
+    # Indexed by the unique (source_record, key) constraint, which leads with it.
     source_record = models.ForeignKey(
-        "golden.SourceRecord", on_delete=models.CASCADE, related_name="match_keys"
+        "golden.SourceRecord", on_delete=models.CASCADE, related_name="match_keys", db_index=False
     )
 
     class Meta:
