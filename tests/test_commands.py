@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from golden.models import ChangeEvent, GoldenRecord, JournalEntry, SourceRecord, SourceSystem
 from golden.services import merge_golden_records
@@ -453,3 +454,59 @@ def test_export_xrefs_and_lookup(db, customers, tmp_path):
         run("lookup", format_global_id("CUS", 999_999))
     with pytest.raises(CommandError, match="no customer with key"):
         run("lookup", "ERP", "nope", "--domain", "customer")
+
+
+def test_validation_in_a_helper_process_gives_the_same_result(db, tmp_path, settings, monkeypatch):
+    from golden import importing
+
+    pools = []
+    original = importing._validation_pool
+    monkeypatch.setattr(
+        importing, "_validation_pool", lambda reader: pools.append(original(reader)) or pools[-1]
+    )
+    path = tmp_path / "many.csv"
+    lines = ["source_key,organization_name,tax_id,country,email"]
+    for n in range(120):
+        tax = "DE129274202" if n % 10 == 0 else ""
+        email = f"team{n % 7}@shared.example" if n % 3 == 0 else ""
+        name = "" if n == 55 else f"Firm {n}"
+        lines.append(f"K{n},{name},{tax},DE,{email}")
+    path.write_text("\n".join(lines) + "\nK7,Firm 7 again,,DE,\n")
+
+    def import_with(workers):
+        with transaction.atomic():
+            result = import_and_read(workers)
+            transaction.set_rollback(True)  # each run starts from an empty database
+        return result
+
+    def import_and_read(workers):
+        settings.MDM_IMPORT_VALIDATION_WORKERS = workers
+        settings.MDM_IMPORT_PARALLEL_MIN_BYTES = 0
+        output = run(
+            "import_records",
+            str(path),
+            "--domain",
+            "customer",
+            "--system",
+            "ERP",
+            "--create-system",
+            "--batch-size",
+            "16",
+            "--errors-out",
+            str(tmp_path / f"e{workers}.csv"),
+        )
+        clusters = {}
+        for record in SourceRecord.objects.all():
+            clusters.setdefault(record.golden_record_id, set()).add(record.source_key)
+        return output.split(";")[0], sorted(sorted(keys) for keys in clusters.values())
+
+    in_process = import_with(0)
+    with_helper = import_with(1)
+
+    assert with_helper == in_process
+    assert in_process[0].startswith("121 read, ")
+    assert in_process[0].endswith(
+        ", 1 updated, 0 unchanged, " + in_process[0].split(", ")[4] + ", 1 rejected"
+    )
+    assert len(in_process[1]) < 119  # identifiers linked records across batches
+    assert_invariants()
