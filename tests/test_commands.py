@@ -26,6 +26,10 @@ def run(*args):
     return out.getvalue()
 
 
+def import_file(path, domain, system, *options):
+    return run("import_records", str(path), "--domain", domain, "--system", system, *options)
+
+
 def state():
     return (
         SourceRecord.objects.count(),
@@ -46,16 +50,8 @@ def customers(tmp_path):
 def test_import_reports_and_writes_rejected_rows_to_the_errors_file(db, customers, tmp_path):
     errors = tmp_path / "errors.csv"
 
-    output = run(
-        "import_records",
-        str(customers),
-        "--domain",
-        "customer",
-        "--system",
-        "ERP",
-        "--create-system",
-        "--errors-out",
-        str(errors),
+    output = import_file(
+        str(customers), "customer", "ERP", "--create-system", "--errors-out", str(errors)
     )
 
     assert "4 read, 2 created, 0 updated, 0 unchanged, 1 attached, 1 rejected" in output
@@ -70,12 +66,9 @@ def test_import_reports_and_writes_rejected_rows_to_the_errors_file(db, customer
 
 
 def test_importing_the_same_file_twice_changes_and_publishes_nothing(db, customers, tmp_path):
-    run(
-        "import_records",
+    import_file(
         str(customers),
-        "--domain",
         "customer",
-        "--system",
         "ERP",
         "--create-system",
         "--errors-out",
@@ -83,15 +76,8 @@ def test_importing_the_same_file_twice_changes_and_publishes_nothing(db, custome
     )
     before = state()
 
-    output = run(
-        "import_records",
-        str(customers),
-        "--domain",
-        "customer",
-        "--system",
-        "ERP",
-        "--errors-out",
-        str(tmp_path / "e2.csv"),
+    output = import_file(
+        str(customers), "customer", "ERP", "--errors-out", str(tmp_path / "e2.csv")
     )
 
     assert "4 read, 0 created, 0 updated, 3 unchanged, 0 attached, 1 rejected" in output
@@ -100,29 +86,12 @@ def test_importing_the_same_file_twice_changes_and_publishes_nothing(db, custome
 
 def test_fixed_errors_file_imports_as_it_is(db, customers, tmp_path):
     errors = tmp_path / "errors.csv"
-    run(
-        "import_records",
-        str(customers),
-        "--domain",
-        "customer",
-        "--system",
-        "ERP",
-        "--create-system",
-        "--errors-out",
-        str(errors),
-    )
+    import_file(str(customers), "customer", "ERP", "--create-system", "--errors-out", str(errors))
     text = errors.read_text(encoding="utf-8").replace("1003,,", "1003,Fixed Name AG,")
     errors.write_text(text, encoding="utf-8")
 
-    output = run(
-        "import_records",
-        str(errors),
-        "--domain",
-        "customer",
-        "--system",
-        "ERP",
-        "--errors-out",
-        str(tmp_path / "again.csv"),
+    output = import_file(
+        str(errors), "customer", "ERP", "--errors-out", str(tmp_path / "again.csv")
     )
 
     assert "1 read, 1 created" in output
@@ -135,16 +104,8 @@ def test_dry_run_writes_nothing(db, customers, tmp_path):
     SourceSystem.objects.create(code="ERP", name="ERP")
     before = state()
 
-    output = run(
-        "import_records",
-        str(customers),
-        "--domain",
-        "customer",
-        "--system",
-        "ERP",
-        "--dry-run",
-        "--errors-out",
-        str(tmp_path / "e.csv"),
+    output = import_file(
+        str(customers), "customer", "ERP", "--dry-run", "--errors-out", str(tmp_path / "e.csv")
     )
 
     assert output.startswith("Dry run (nothing written): 4 read, 2 created")
@@ -164,16 +125,8 @@ def test_json_lines(db, tmp_path):
     )
     errors = tmp_path / "errors.jsonl"
 
-    output = run(
-        "import_records",
-        str(path),
-        "--domain",
-        "material",
-        "--system",
-        "WMS",
-        "--create-system",
-        "--errors-out",
-        str(errors),
+    output = import_file(
+        str(path), "material", "WMS", "--create-system", "--errors-out", str(errors)
     )
 
     assert "4 read, 1 created, 0 updated, 0 unchanged, 1 attached, 2 rejected" in output
@@ -190,16 +143,8 @@ def test_duplicate_key_in_one_file_last_wins_and_is_reported(db, tmp_path):
     path.write_text("source_key,legal_name\nV1,First\nV2,Other\nV1,Second\n")
     errors = tmp_path / "errors.csv"
 
-    output = run(
-        "import_records",
-        str(path),
-        "--domain",
-        "supplier",
-        "--system",
-        "PROC",
-        "--create-system",
-        "--errors-out",
-        str(errors),
+    output = import_file(
+        str(path), "supplier", "PROC", "--create-system", "--errors-out", str(errors)
     )
 
     assert "1 duplicate keys (last wins)" in output
@@ -213,12 +158,9 @@ def test_duplicate_key_across_batches_last_wins(db, tmp_path):
     path = tmp_path / "dup.csv"
     path.write_text("source_key,legal_name\nV1,First\nV2,Other\nV1,Second\n")
 
-    run(
-        "import_records",
+    import_file(
         str(path),
-        "--domain",
         "supplier",
-        "--system",
         "PROC",
         "--create-system",
         "--batch-size",
@@ -236,16 +178,8 @@ def test_row_with_ten_thousand_columns_is_rejected_with_its_row_number(db, tmp_p
     path.write_text("source_key,legal_name\nV1,Ok\n" + ",".join(["x"] * 10_000) + "\nV3,Fine\n")
     errors = tmp_path / "errors.csv"
 
-    output = run(
-        "import_records",
-        str(path),
-        "--domain",
-        "supplier",
-        "--system",
-        "PROC",
-        "--create-system",
-        "--errors-out",
-        str(errors),
+    output = import_file(
+        str(path), "supplier", "PROC", "--create-system", "--errors-out", str(errors)
     )
 
     assert "3 read, 2 created" in output and "1 rejected" in output
@@ -258,7 +192,7 @@ def _file_error(path, *extra, domain="customer"):
     SourceSystem.objects.get_or_create(code="ERP", defaults={"name": "ERP"})
     before = state()
     with pytest.raises(CommandError) as error:
-        run("import_records", str(path), "--domain", domain, "--system", "ERP", *extra)
+        import_file(str(path), domain, "ERP", *extra)
     assert state() == before, "a failed file must leave the database as it was"
     message = str(error.value)
     assert "\n" not in message
@@ -270,12 +204,9 @@ def test_missing_key_column(db, tmp_path):
     path.write_text("code,organization_name\n1,Acme\n")
 
     assert "missing key column 'source_key'" in _file_error(path)
-    assert "1 read, 1 created" in run(
-        "import_records",
+    assert "1 read, 1 created" in import_file(
         str(path),
-        "--domain",
         "customer",
-        "--system",
         "ERP",
         "--key-column",
         "code",
@@ -297,12 +228,9 @@ def test_wrong_encoding_fails_before_writing_anything(db, tmp_path):
 
     assert "cannot be decoded as utf-8" in message and "--encoding" in message
     assert "1 created" not in message
-    assert "3001 read, 3001 created" in run(
-        "import_records",
+    assert "3001 read, 3001 created" in import_file(
         str(path),
-        "--domain",
         "customer",
-        "--system",
         "ERP",
         "--encoding",
         "latin-1",
@@ -316,12 +244,9 @@ def test_gbk_encoded_file(db, tmp_path):
     path = tmp_path / "gbk.csv"
     path.write_bytes("source_key,legal_name,country\nV1,北京华信科技有限公司,CN\n".encode("gbk"))
 
-    run(
-        "import_records",
+    import_file(
         str(path),
-        "--domain",
         "supplier",
-        "--system",
         "ERP",
         "--create-system",
         "--encoding",
@@ -382,12 +307,9 @@ def test_crlf_bom_and_quoted_newlines(db, tmp_path):
         '1;"Acme; Co";"Main St 1\r\nBuilding B"\r\n'.encode()
     )
 
-    run(
-        "import_records",
+    import_file(
         str(path),
-        "--domain",
         "customer",
-        "--system",
         "ERP",
         "--create-system",
         "--delimiter",
@@ -404,17 +326,14 @@ def test_crlf_bom_and_quoted_newlines(db, tmp_path):
 
 def test_unknown_system_needs_create_system(db, customers):
     with pytest.raises(CommandError, match="unknown source system 'NEW'.*--create-system"):
-        run("import_records", str(customers), "--domain", "customer", "--system", "NEW")
+        import_file(str(customers), "customer", "NEW")
     assert not SourceSystem.objects.exists()
 
 
 def test_export_xrefs_and_lookup(db, customers, tmp_path):
-    run(
-        "import_records",
+    import_file(
         str(customers),
-        "--domain",
         "customer",
-        "--system",
         "ERP",
         "--create-system",
         "--errors-out",
@@ -482,12 +401,9 @@ def test_validation_in_a_helper_process_gives_the_same_result(db, tmp_path, sett
     def import_and_read(workers):
         settings.MDM_IMPORT_VALIDATION_WORKERS = workers
         settings.MDM_IMPORT_PARALLEL_MIN_BYTES = 0
-        output = run(
-            "import_records",
+        output = import_file(
             str(path),
-            "--domain",
             "customer",
-            "--system",
             "ERP",
             "--create-system",
             "--batch-size",

@@ -216,21 +216,20 @@ def tax_id(value: str, context: Context) -> str:
                 except InvalidValue:
                     continue
             raise vat_error from None
-    if not modules:
-        return number
-    first_error = None
-    for module in modules:
-        try:
-            return _stdnum(module, number)
-        except InvalidValue as error:
-            first_error = first_error or error
-    raise first_error
+    return _first_valid(modules, number)
 
 
 def national_id(value: str, context: Context) -> str:
     """A personal identity number, checked by python-stdnum for the record's country."""
     number = clean(value, " -./").upper()
-    modules = _country_modules((context.country or "").lower(), NATIONAL_ID_MODULES)
+    return _first_valid(
+        _country_modules((context.country or "").lower(), NATIONAL_ID_MODULES), number
+    )
+
+
+def _first_valid(modules, number: str) -> str:
+    """The number as the first module that accepts it has it; the first module's
+    complaint when none does; the number itself when no module applies."""
     first_error = None
     for module in modules:
         try:
