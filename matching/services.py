@@ -6,9 +6,12 @@ fuzzy matching engine will plug in behind it with the same inputs and outputs.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.db import connection
 
 from golden.bulk import insert_values
 from golden.domains import Domain
@@ -18,6 +21,9 @@ from .engine.deterministic import DeterministicResolver, IdentitySpec, identity_
 from .models import MatchKey
 
 SQL_IN_CHUNK = 500
+# Advisory locks on identity keys: (class, slot) pairs, separate from other locks.
+IDENTITY_LOCK_CLASS = 7_306_002
+IDENTITY_LOCK_SLOTS = 4096
 KEY_FIELDS = ["domain", "key", "source_record"]
 
 
@@ -57,6 +63,7 @@ def match_new_records(
     specs = identity_specs(domain)
     keys_per_record = [identity_keys(specs, canonical) for canonical in records]
     wanted = {key for keys in keys_per_record for key in keys.values()}
+    lock_identity_keys(domain, wanted)
     excluded = set(exclude_golden)
     candidate_keys = _keys_on_file(domain, wanted)
     candidates = {golden for _, golden in candidate_keys} - excluded
@@ -79,6 +86,33 @@ def match_new_records(
         else:
             decisions.append(MatchDecision(placement.cluster, None, 1.0, explanation))
     return decisions
+
+
+def lock_identity_keys(domain: Domain, keys: Iterable[str]) -> None:
+    """Serialise writers that could match the same identifiers (PostgreSQL).
+
+    Two transactions upserting records that share a tax ID must not both see "no
+    candidate" and both create a golden record. Each takes a transaction-scoped
+    advisory lock per identity key, in one sorted order (no deadlocks), before it
+    looks for candidates; the second then sees the first one's committed record.
+    Keys are hashed into a bounded number of lock slots to cap the locks a large
+    batch holds. SQLite needs nothing: its writers are serialised already.
+    """
+    if connection.vendor != "postgresql":
+        return
+    slots = sorted({_lock_slot(domain.name, key) for key in keys})
+    if not slots:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, slot)) FROM unnest(%s::integer[]) AS slot",
+            [IDENTITY_LOCK_CLASS, slots],
+        )
+
+
+def _lock_slot(domain: str, key: str) -> int:
+    digest = hashlib.blake2b(f"{domain}|{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % IDENTITY_LOCK_SLOTS
 
 
 def replace_keys(domain: Domain, source_records: Iterable[SourceRecord]) -> None:

@@ -82,3 +82,23 @@ def test_parallel_writers_publish_events_in_commit_order():
     assert ChangeEvent.objects.filter(event_type="xref.added").count() == 100
     # Event ids follow commit order: the events of one operation are contiguous.
     assert_invariants()
+
+
+def test_parallel_upserts_sharing_a_tax_id_end_in_one_golden_record():
+    systems = [SourceSystem.objects.create(code=f"S{n}", name=f"S{n}") for n in range(4)]
+
+    def upsert(n):
+        close_old_connections()
+        return upsert_source_record(
+            system=systems[n % 4],
+            domain="supplier",
+            source_key=f"K{n}",
+            payload={"legal_name": f"Acme {n}", "tax_id": "DE129274202"},
+        )
+
+    results = in_parallel(40, upsert, range(40))
+
+    assert len({result.global_id for result in results}) == 1
+    assert GoldenRecord.objects.filter(status="active").count() == 1
+    assert SourceRecord.objects.count() == 40
+    assert_invariants()
