@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
 from django.db import connection, models
 from django.utils import timezone
 
@@ -39,16 +40,7 @@ def _plan(model: type[models.Model], field_names: Sequence[str] | None):
 
 def _converter(field):
     if isinstance(field, models.JSONField):
-        adapt_json = connection.ops.adapt_json_value
-        encoder = field.encoder
-        empty = {"[]": adapt_json([], encoder), "{}": adapt_json({}, encoder)}
-
-        def convert_json(value):
-            if not value and isinstance(value, list | dict):
-                return empty["[]" if isinstance(value, list) else "{}"]
-            return adapt_json(value, encoder)
-
-        return convert_json
+        return _json_converter(field)
     if isinstance(field, models.DateTimeField):
         # Most rows of a batch carry the same timestamp: convert each value once.
         memo: dict[Any, Any] = {}
@@ -66,6 +58,23 @@ def _converter(field):
         return field.get_db_prep_save(value, connection)
 
     return convert
+
+
+def _orjson_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _json_converter(field):
+    """JSON values encoded with orjson (several times faster than json.dumps; the
+    stored document is the same, only without optional white space)."""
+    if field.encoder is not None:
+        adapt_json = connection.ops.adapt_json_value
+        return lambda value: adapt_json(value, field.encoder)
+    if connection.vendor == "postgresql":
+        from psycopg.types.json import Jsonb
+
+        return lambda value: Jsonb(value, dumps=_orjson_text)
+    return _orjson_text
 
 
 def _values(obj, fields, converters, now) -> list:
