@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -326,14 +325,74 @@ def run_import(
     return summary
 
 
-def _prepare(domain_name: str, inputs: list[SourceInput]) -> PreparedBatch:
-    # Runs in a validation process: pure Python, no database access.
-    return prepare_source_inputs(domain_name, inputs)
+@dataclass
+class _Report:
+    """One batch read and validated, ready to be written."""
+
+    prepared: PreparedBatch
+    #: Rows that validation rejected, by their index in the batch (for the errors file).
+    rejected_rows: dict[int, SourceRow]
+    #: Rows the reader turned away, and rows superseded by a later row with the same
+    #: key, in file order: (row, column, value, reason, counts as rejected).
+    notes: list[tuple[SourceRow, str, str, str, bool]]
+    read: int
+    duplicates: int
+
+
+def _reports(reader: RowReader, domain_name: str, size: int) -> Iterator[_Report]:
+    """Read the file into batches of up to ``size`` keys and validate each batch.
+
+    Pure Python without database access, so it can run in a helper process. A key
+    seen again supersedes its earlier row (the last occurrence wins).
+    """
+    seen: dict[str, int] = {}
+    batch: dict[str, SourceRow] = {}
+    notes: list[tuple[SourceRow, str, str, str, bool]] = []
+    counts = {"read": 0, "duplicates": 0}
+
+    def report() -> _Report:
+        rows = list(batch.values())
+        prepared = prepare_source_inputs(
+            domain_name, [SourceInput(row.key, row.payload) for row in rows]
+        )
+        rejected = {
+            index: rows[index]
+            for index, result in enumerate(prepared.results)
+            if result is not None
+        }
+        done = _Report(prepared, rejected, list(notes), counts["read"], counts["duplicates"])
+        batch.clear()
+        notes.clear()
+        counts.update(read=0, duplicates=0)
+        return done
+
+    for row in reader.rows():
+        counts["read"] += 1
+        if row.problem is not None:
+            notes.append((row, *row.problem, True))
+            continue
+        if not row.key:
+            notes.append((row, reader.key_column, "", "missing source key", True))
+            continue
+        earlier = seen.get(row.key)
+        seen[row.key] = row.number
+        if earlier is not None:
+            counts["duplicates"] += 1
+            superseded = batch.pop(row.key, None) or SourceRow(earlier, row.key, {}, {})
+            reason = (
+                f"duplicate key: '{row.key}' also on row {row.number}; the last occurrence wins"
+            )
+            notes.append((superseded, reader.key_column, row.key, reason, False))
+        batch[row.key] = row
+        if len(batch) >= size:
+            yield report()
+    if batch or notes or counts["read"]:
+        yield report()
 
 
 def _load(reader, domain, system, size, summary, writer, acting_user, label, progress) -> None:
-    """Read batches, validate each in a helper process while the previous one is being
-    written (one core parses and validates, the other writes), and record outcomes."""
+    """Write the batches of :func:`_reports`, read and validated in a helper process
+    while the previous batch is written (one core each), and record the outcomes."""
 
     def reject(row: SourceRow, column: str, value: str, reason: str) -> None:
         summary.rejected += 1
@@ -342,91 +401,81 @@ def _load(reader, domain, system, size, summary, writer, acting_user, label, pro
         else:
             summary.failed_rows.append({"row": row.number, "reason": reason})
 
-    def write(rows: list[SourceRow], prepared: PreparedBatch) -> None:
-        results = upsert_source_records(
-            system=system,
-            domain=domain,
-            records=[],
-            acting_user=acting_user,
-            actor_label=label,
-            prepared=prepared,
-        )
-        for row, result in zip(rows, results, strict=True):
-            if result.outcome == Outcome.REJECTED:
-                reject(row, result.attribute, result.value, result.reason)
-                continue
-            setattr(summary, result.outcome.value, getattr(summary, result.outcome.value) + 1)
-            if result.quality_issues and result.outcome != Outcome.UNCHANGED:
-                summary.with_quality_issues += 1
+    for report in _report_stream(reader, domain.name, size):
+        summary.read += report.read
+        summary.duplicate_keys += report.duplicates
+        for row, column, value, reason, rejected in report.notes:
+            if rejected:
+                reject(row, column, value, reason)
+            elif writer is not None:
+                writer.write(row, column, value, reason)
+        if report.prepared.results:
+            results = upsert_source_records(
+                system=system,
+                domain=domain,
+                records=[],
+                acting_user=acting_user,
+                actor_label=label,
+                prepared=report.prepared,
+            )
+            for index, result in enumerate(results):
+                if result.outcome == Outcome.REJECTED:
+                    row = report.rejected_rows[index]
+                    reject(row, result.attribute, result.value, result.reason)
+                    continue
+                outcome = result.outcome.value
+                setattr(summary, outcome, getattr(summary, outcome) + 1)
+                if result.quality_issues and result.outcome != Outcome.UNCHANGED:
+                    summary.with_quality_issues += 1
         if progress is not None:
-            progress(len(rows))
+            progress(report.read)
         reset_queries()  # DEBUG keeps every query otherwise
 
-    pool = _validation_pool(reader)
-    pending: deque = deque()
+
+def _report_stream(reader: RowReader, domain_name: str, size: int) -> Iterator[_Report]:
+    """:func:`_reports`, produced by a helper process when the file is large enough
+    (at most two batches ahead, so memory stays flat), otherwise in-process."""
+    context = _helper_context(reader)
+    if context is None:
+        yield from _reports(reader, domain_name, size)
+        return
+    queue = context.Queue(maxsize=2)
+    helper = context.Process(target=_produce, args=(queue, reader, domain_name, size), daemon=True)
+    helper.start()
     try:
-        for rows in _batches(reader, size, summary, reject, writer, progress):
-            inputs = [SourceInput(row.key, row.payload) for row in rows]
-            if pool is None:
-                write(rows, prepare_source_inputs(domain, inputs))
-                continue
-            pending.append((rows, pool.apply_async(_prepare, (domain.name, inputs))))
-            if len(pending) > 1:
-                done_rows, future = pending.popleft()
-                write(done_rows, future.get())
-        while pending:
-            done_rows, future = pending.popleft()
-            write(done_rows, future.get())
+        while True:
+            kind, item = queue.get()
+            if kind == "done":
+                break
+            if kind == "error":
+                raise item
+            yield item
     finally:
-        if pool is not None:
-            pool.terminate()
+        if helper.is_alive():
+            helper.terminate()
+        helper.join()
 
 
-def _validation_pool(reader: RowReader):
-    workers = settings.MDM_IMPORT_VALIDATION_WORKERS
-    if workers <= 0 or reader.path.stat().st_size < settings.MDM_IMPORT_PARALLEL_MIN_BYTES:
+def _helper_context(reader: RowReader):
+    """The multiprocessing context for a helper process, or None to stay in-process."""
+    if settings.MDM_IMPORT_VALIDATION_WORKERS <= 0:
+        return None
+    if reader.path.stat().st_size < settings.MDM_IMPORT_PARALLEL_MIN_BYTES:
         return None
     try:
-        return multiprocessing.get_context("fork").Pool(workers)
-    except (OSError, ValueError):  # no fork here: validate in-process
+        return multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform
         return None
 
 
-def _batches(reader, size, summary, reject, writer, progress):
-    """Yield lists of rows to upsert; a key seen again supersedes its earlier row."""
-    seen: dict[str, int] = {}
-    batch: dict[str, SourceRow] = {}
-    for row in reader.rows():
-        summary.read += 1
-        if row.problem is not None or not row.key:
-            if row.problem is not None:
-                reject(row, *row.problem)
-            else:
-                reject(row, reader.key_column, "", "missing source key")
-            if progress is not None:
-                progress(1)
-            continue
-        earlier = seen.get(row.key)
-        seen[row.key] = row.number
-        if earlier is not None:
-            summary.duplicate_keys += 1
-            superseded = batch.pop(row.key, None)
-            if superseded is not None and progress is not None:
-                progress(1)
-            if writer is not None:
-                writer.write(
-                    superseded or SourceRow(earlier, row.key, {}, {}),
-                    reader.key_column,
-                    row.key,
-                    f"duplicate key: '{row.key}' also on row {row.number}; "
-                    "the last occurrence wins",
-                )
-        batch[row.key] = row
-        if len(batch) >= size:
-            yield list(batch.values())
-            batch = {}
-    if batch:
-        yield list(batch.values())
+def _produce(queue, reader: RowReader, domain_name: str, size: int) -> None:
+    # In the helper process: no database access happens here.
+    try:
+        for report in _reports(reader, domain_name, size):
+            queue.put(("report", report))
+        queue.put(("done", None))
+    except Exception as error:  # handed to the writer, which raises it
+        queue.put(("error", error))
 
 
 class ErrorWriter:

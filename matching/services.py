@@ -53,7 +53,11 @@ def record_keys(domain: Domain, canonical: Mapping[str, Any]) -> dict[str, str]:
 
 
 def match_new_records(
-    domain: Domain, records: Sequence[Mapping[str, Any]], *, exclude_golden: Iterable[int] = ()
+    domain: Domain,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    exclude_golden: Iterable[int] = (),
+    keys_per_record: Sequence[Mapping[str, str]] | None = None,
 ) -> list[MatchDecision]:
     """Decide, in order, where each canonical record belongs.
 
@@ -61,7 +65,8 @@ def match_new_records(
     an earlier record of the same batch: the result equals that of single upserts.
     """
     specs = identity_specs(domain)
-    keys_per_record = [identity_keys(specs, canonical) for canonical in records]
+    if keys_per_record is None:
+        keys_per_record = [identity_keys(specs, canonical) for canonical in records]
     wanted = {key for keys in keys_per_record for key in keys.values()}
     lock_identity_keys(domain, wanted)
     excluded = set(exclude_golden)
@@ -131,16 +136,23 @@ def replace_keys(domain: Domain, source_records: Iterable[SourceRecord]) -> None
     insert_values(MatchKey, KEY_FIELDS, rows)
 
 
-def index_new_records(domain: Domain, source_records: Iterable[SourceRecord]) -> None:
-    """Add the index rows of records that have none yet."""
-    specs = identity_specs(domain)
+def index_new_records(
+    domain: Domain,
+    source_records: Sequence[SourceRecord],
+    keys_per_record: Sequence[Mapping[str, str]] | None = None,
+) -> None:
+    """Add the index rows of records that have none yet (``keys_per_record``: their
+    identity keys when already known)."""
+    if keys_per_record is None:
+        specs = identity_specs(domain)
+        keys_per_record = [identity_keys(specs, record.canonical) for record in source_records]
     insert_values(
         MatchKey,
         KEY_FIELDS,
         [
             (domain.name, key, record.pk)
-            for record in source_records
-            for key in sorted(set(identity_keys(specs, record.canonical).values()))
+            for record, keys in zip(source_records, keys_per_record, strict=True)
+            for key in sorted(set(keys.values()))
         ],
     )
 

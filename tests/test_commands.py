@@ -379,9 +379,9 @@ def test_validation_in_a_helper_process_gives_the_same_result(db, tmp_path, sett
     from golden import importing
 
     pools = []
-    original = importing._validation_pool
+    original = importing._helper_context
     monkeypatch.setattr(
-        importing, "_validation_pool", lambda reader: pools.append(original(reader)) or pools[-1]
+        importing, "_helper_context", lambda reader: pools.append(original(reader)) or pools[-1]
     )
     path = tmp_path / "many.csv"
     lines = ["source_key,organization_name,tax_id,country,email"]

@@ -64,6 +64,7 @@ class _Row:
     canonical: dict[str, Any]
     issues: list[dict[str, str]]
     digest: str
+    keys: dict[str, str]  # identity keys (attribute → key) for matching and the index
     record: SourceRecord | None = None
 
 
@@ -188,10 +189,11 @@ def _validate(domain: Domain, index: int, item: SourceInput) -> _Row | UpsertRes
     return _Row(
         index=index,
         key=key,
-        payload=dict(item.payload),
+        payload=_jsonable(item.payload),
         canonical=result.canonical,
         issues=result.issues,
         digest=payload_digest(result.canonical, result.issues),
+        keys=matching.record_keys(domain, result.canonical),
     )
 
 
@@ -222,7 +224,11 @@ def _write(
         else:
             arriving.append(row)
 
-    decisions = matching.match_new_records(domain, [row.canonical for row in arriving])
+    decisions = matching.match_new_records(
+        domain,
+        [row.canonical for row in arriving],
+        keys_per_record=[row.keys for row in arriving],
+    )
 
     # Lock every existing golden record this batch touches, then re-check it.
     touched = {row.record.golden_record_id for row in changed}
@@ -304,6 +310,7 @@ def _write(
             row.record.golden_record = golden
     for row in changed:
         _fill(row, now, system)
+    new_set = {id(record) for record in new_records}
     reserved = reserve_ids(SourceRecord, len(new_records))
     for record, pk in zip(new_records, reserved, strict=True):
         record.pk = pk
@@ -331,7 +338,9 @@ def _write(
         ],
     )
     matching.replace_keys(domain, updated)
-    matching.index_new_records(domain, new_records)
+    matching.index_new_records(
+        domain, new_records, [row.keys for row in arriving if id(row.record) in new_set]
+    )
 
     # Recompute every existing golden record this batch touched from its live members.
     affected: dict[int, GoldenRecord] = dict(locked)
@@ -381,7 +390,7 @@ def _fill(row: _Row, now, system: SourceSystem) -> None:
     record.system = system
     if record.canonical != row.canonical or record.content_changed_at is None:
         record.content_changed_at = now
-    record.raw_payload = _jsonable(row.payload)
+    record.raw_payload = row.payload
     record.canonical = row.canonical
     record.quality_issues = row.issues
     record.payload_hash = row.digest
