@@ -16,7 +16,8 @@ Rules:
 A steward override beats every rule until it is removed.
 
 Lineage names the winning source record by id (``source_record``; for aggregates
-``source_records``, one per value) and the rule that decided.
+``source_records``, one per value), the rule that decided and, for attributes that
+survive as a group, the group's name.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class RuleChain:
     #: so that a golden address never mixes the street of one source with the city
     #: of another. Empty: the attribute survives on its own.
     group: tuple[str, ...] = ()
+    group_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,11 @@ def survive(
             if decided is not None and _has(decided[0], name):
                 winner, rule = decided
                 values[name] = winner.values[name]
-                lineage[name] = _source(winner) | {"rule": rule, "group": list(chain.group)}
+                lineage[name] = {
+                    "source_record": winner.source_record_id,
+                    "rule": rule,
+                    "group": chain.group_name,
+                }
             continue
         holders = [member for member in members if _has(member, name)]
         if not holders:
@@ -123,23 +129,21 @@ def _single(chains: Sequence[RuleChain], member: Member) -> Survived:
     """One source and no override: every value is that source's (the common case)."""
     values: dict[str, Any] = {}
     lineage: dict[str, Any] = {}
-    source = _source(member)
+    member_values = member.values
+    pk = member.source_record_id
     for chain in chains:
-        value = member.values.get(chain.attribute)
-        if value in (None, "", []):
+        name = chain.attribute
+        value = member_values.get(name)
+        if value is None or value == "" or value == []:
             continue
-        values[chain.attribute] = value
+        values[name] = value
         if chain.group:
-            lineage[chain.attribute] = source | {"rule": "only_source", "group": list(chain.group)}
-            continue
-        if chain.rules == ("aggregate",):
+            lineage[name] = {"source_record": pk, "rule": "only_source", "group": chain.group_name}
+        elif chain.rules == ("aggregate",):
             count = len(value) if isinstance(value, list) else 1
-            lineage[chain.attribute] = {
-                "rule": "aggregate",
-                "source_records": [member.source_record_id] * count,
-            }
+            lineage[name] = {"rule": "aggregate", "source_records": [pk] * count}
         else:
-            lineage[chain.attribute] = source | {"rule": "only_source"}
+            lineage[name] = {"source_record": pk, "rule": "only_source"}
     return Survived(values=values, lineage=lineage)
 
 

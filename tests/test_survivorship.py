@@ -102,8 +102,8 @@ def test_override_beats_every_rule():
 def test_a_group_survives_together_from_one_source():
     address = ("street", "city")
     chains = [
-        RuleChain("street", ("source_priority", "most_recent"), address),
-        RuleChain("city", ("source_priority", "most_recent"), address),
+        RuleChain("street", ("source_priority", "most_recent"), address, "address"),
+        RuleChain("city", ("source_priority", "most_recent"), address, "address"),
     ]
     members = [
         member(1, "ERP", 30, street="Hauptstr. 1"),  # most trusted, but no city
@@ -117,5 +117,5 @@ def test_a_group_survives_together_from_one_source():
     assert result.lineage["street"] == {
         "source_record": 1,
         "rule": "source_priority",
-        "group": ["street", "city"],
+        "group": "address",
     }

@@ -146,11 +146,12 @@ class Domain:
     def attribute_names(self) -> tuple[str, ...]:
         return tuple(attribute.name for attribute in self.attributes)
 
-    def survivorship_group(self, name: str) -> tuple[str, ...]:
-        for members in self.survivorship_groups.values():
+    def survivorship_group(self, name: str) -> tuple[str, tuple[str, ...]]:
+        """The (name, attributes) of the survivorship group of ``name``, if any."""
+        for group, members in self.survivorship_groups.items():
             if name in members:
-                return members
-        return ()
+                return group, members
+        return "", ()
 
     def attribute(self, name: str) -> Attribute:
         for attribute in self.attributes:

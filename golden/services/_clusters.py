@@ -88,12 +88,13 @@ def apply_survivorship(
 @functools.cache
 def _rule_chains(domain_name: str) -> tuple[survivorship.RuleChain, ...]:
     domain = get_domain(domain_name)
-    return tuple(
-        survivorship.RuleChain(
-            attribute.name, attribute.survivorship, domain.survivorship_group(attribute.name)
+    chains = []
+    for attribute in domain.attributes:
+        group_name, group = domain.survivorship_group(attribute.name)
+        chains.append(
+            survivorship.RuleChain(attribute.name, attribute.survivorship, group, group_name)
         )
-        for attribute in domain.attributes
-    )
+    return tuple(chains)
 
 
 def snapshot(golden: GoldenRecord, records: list[SourceRecord]) -> dict:
