@@ -8,6 +8,7 @@ each field's own ``get_db_prep_save``) a few times faster, on SQLite and Postgre
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -77,14 +78,26 @@ def _json_converter(field):
     return _orjson_text
 
 
+@functools.cache
+def _stamps(fields: tuple) -> tuple[tuple[str, int], ...]:
+    """(attname, 0 plain / 1 auto_now_add / 2 auto_now) per field."""
+    result = []
+    for field in fields:
+        stamp = 0
+        if isinstance(field, models.DateTimeField):
+            stamp = 2 if field.auto_now else 1 if field.auto_now_add else 0
+        result.append((field.attname, stamp))
+    return tuple(result)
+
+
 def _values(obj, fields, converters, now) -> list:
+    """Column values of ``obj`` for ``fields``, stamping auto_now(_add) timestamps."""
+    state = obj.__dict__  # concrete field values live here, under their attname
     values = []
-    for field, convert in zip(fields, converters, strict=True):
-        if isinstance(field, models.DateTimeField) and (
-            field.auto_now or (field.auto_now_add and getattr(obj, field.attname) is None)
-        ):
-            setattr(obj, field.attname, now)
-        value = getattr(obj, field.attname)
+    for (attname, stamp), convert in zip(_stamps(tuple(fields)), converters, strict=True):
+        if stamp == 2 or (stamp == 1 and state.get(attname) is None):
+            state[attname] = now
+        value = state[attname] if attname in state else getattr(obj, attname)
         values.append(value if convert is None or value is None else convert(value))
     return values
 

@@ -387,7 +387,8 @@ def _write(
 
 def _fill(row: _Row, now, system: SourceSystem) -> None:
     record = row.record
-    record.system = system
+    if not SourceRecord.system.is_cached(record):
+        record.system = system
     if record.canonical != row.canonical or record.content_changed_at is None:
         record.content_changed_at = now
     record.raw_payload = row.payload
