@@ -42,8 +42,8 @@ def _plan(model: type[models.Model], field_names: Sequence[str] | None):
 def _converter(field):
     if isinstance(field, models.JSONField):
         return _json_converter(field)
-    if isinstance(field, models.DateTimeField):
-        # Most rows of a batch carry the same timestamp: convert each value once.
+    if isinstance(field, models.DateTimeField | models.UUIDField):
+        # Most rows of a batch carry the same timestamp or operation: convert once.
         memo: dict[Any, Any] = {}
 
         def convert_datetime(value):
@@ -134,9 +134,10 @@ def bulk_insert_rows(objects: Sequence[models.Model]) -> None:
     else:
         rows = [_values(obj, fields, converters, now) for obj in objects]
     _insert_many(meta.db_table, [field.column for field in names], sql, rows)
+    alias = connection.alias
     for obj in objects:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = alias
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
