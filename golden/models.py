@@ -67,7 +67,7 @@ class GoldenRecord(models.Model):
 
     global_id = models.CharField("global ID", max_length=24, unique=True)
     domain = models.CharField(max_length=32, choices=domain_choices())
-    display_name = models.CharField(max_length=300, blank=True, db_index=True)
+    display_name = models.CharField(max_length=300, blank=True)
     values = models.JSONField(default=dict, blank=True)
     lineage = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)

@@ -8,6 +8,8 @@ the outbox events from the before/after difference, all in the caller's transact
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 
 from django.db import connection
@@ -51,7 +53,7 @@ class Change:
             acting_user.get_username() if self.acting_user is not None else ""
         )
         self.reason = reason
-        self.operation = uuid.uuid4()
+        self.operation = time_ordered_uuid()
         self._before: dict[int, dict | None] = {}
 
     def remember(self, golden: GoldenRecord, records: list[SourceRecord]) -> None:
@@ -166,6 +168,16 @@ class Change:
             (event_type.value, domain, global_id, payload, self.operation)
             for event_type, domain, global_id, payload in opening + xrefs + updates + closing
         ]
+
+
+def time_ordered_uuid() -> uuid.UUID:
+    """A random UUID whose first 48 bits are the time in milliseconds (the layout of
+    UUID version 7): operations sort by time and index inserts stay sequential."""
+    millis = time.time_ns() // 1_000_000
+    random_bits = int.from_bytes(os.urandom(10), "big")
+    value = (millis << 80) | (0x7 << 76) | (random_bits & ((1 << 76) - 1))
+    value = (value & ~(0xC << 60)) | (0x8 << 60)  # RFC 4122 variant
+    return uuid.UUID(int=value)
 
 
 def _lock_outbox() -> None:
