@@ -24,7 +24,12 @@ def lock_golden_records(ids: Iterable[int]) -> dict[int, GoldenRecord]:
     """Lock golden records in primary-key order (no deadlocks) and return them by id."""
     locked: dict[int, GoldenRecord] = {}
     for chunk in chunks(sorted(set(ids))):
-        for golden in GoldenRecord.objects.select_for_update().filter(pk__in=chunk).order_by("pk"):
+        for golden in (
+            GoldenRecord.objects.select_for_update()
+            .filter(pk__in=chunk)
+            .defer("lineage")  # recomputed by every caller
+            .order_by("pk")
+        ):
             locked[golden.pk] = golden
     return locked
 

@@ -206,6 +206,17 @@ def _write(
         for record in (
             SourceRecord.objects.select_for_update(of=("self",))
             .select_related("golden_record")
+            .only(
+                "system_id",
+                "domain",
+                "source_key",
+                "golden_record__global_id",
+                "canonical",
+                "payload_hash",
+                "retired",
+                "content_changed_at",
+                "created_at",
+            )
             .filter(system=system, domain=domain.name, source_key__in=chunk)
             .order_by("pk")
         ):
