@@ -90,11 +90,12 @@ def _stamps(fields: tuple) -> tuple[tuple[str, int], ...]:
     return tuple(result)
 
 
-def _values(obj, fields, converters, now) -> list:
-    """Column values of ``obj`` for ``fields``, stamping auto_now(_add) timestamps."""
+def _values(obj, stamps, converters, now) -> list:
+    """Column values of ``obj`` (``stamps`` from :func:`_stamps`), stamping
+    auto_now(_add) timestamps."""
     state = obj.__dict__  # concrete field values live here, under their attname
     values = []
-    for (attname, stamp), convert in zip(_stamps(tuple(fields)), converters, strict=True):
+    for (attname, stamp), convert in zip(stamps, converters, strict=True):
         if stamp == 2 or (stamp == 1 and state.get(attname) is None):
             state[attname] = now
         value = state[attname] if attname in state else getattr(obj, attname)
@@ -107,11 +108,12 @@ def bulk_update_rows(objects: Sequence[models.Model], field_names: Sequence[str]
     if not objects:
         return
     meta, fields, converters = _plan(type(objects[0]), field_names)
+    stamps = _stamps(tuple(fields))
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"
     now = timezone.now()
-    rows = [[*_values(obj, fields, converters, now), obj.pk] for obj in objects]
+    rows = [[*_values(obj, stamps, converters, now), obj.pk] for obj in objects]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
 
@@ -122,6 +124,7 @@ def bulk_insert_rows(objects: Sequence[models.Model]) -> None:
     if not objects:
         return
     meta, fields, converters = _plan(type(objects[0]), None)
+    stamps = _stamps(tuple(fields))
     with_pk = objects[0].pk is not None
     quote = connection.ops.quote_name
     names = ([meta.pk] if with_pk else []) + list(fields)
@@ -130,9 +133,9 @@ def bulk_insert_rows(objects: Sequence[models.Model]) -> None:
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
     now = timezone.now()
     if with_pk:
-        rows = [[obj.pk, *_values(obj, fields, converters, now)] for obj in objects]
+        rows = [[obj.pk, *_values(obj, stamps, converters, now)] for obj in objects]
     else:
-        rows = [_values(obj, fields, converters, now) for obj in objects]
+        rows = [_values(obj, stamps, converters, now) for obj in objects]
     _insert_many(meta.db_table, [field.column for field in names], sql, rows)
     alias = connection.alias
     for obj in objects:
