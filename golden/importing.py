@@ -10,7 +10,9 @@ per key, to report keys that occur twice).
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import io
 import json
 import multiprocessing
@@ -401,35 +403,58 @@ def _load(reader, domain, system, size, summary, writer, acting_user, label, pro
         else:
             summary.failed_rows.append({"row": row.number, "reason": reason})
 
-    for report in _report_stream(reader, domain.name, size):
-        summary.read += report.read
-        summary.duplicate_keys += report.duplicates
-        for row, column, value, reason, rejected in report.notes:
-            if rejected:
-                reject(row, column, value, reason)
-            elif writer is not None:
-                writer.write(row, column, value, reason)
-        if report.prepared.results:
-            results = upsert_source_records(
-                system=system,
-                domain=domain,
-                records=[],
-                acting_user=acting_user,
-                actor_label=label,
-                prepared=report.prepared,
-            )
-            for index, result in enumerate(results):
-                if result.outcome == Outcome.REJECTED:
-                    row = report.rejected_rows[index]
-                    reject(row, result.attribute, result.value, result.reason)
-                    continue
-                outcome = result.outcome.value
-                setattr(summary, outcome, getattr(summary, outcome) + 1)
-                if result.quality_issues and result.outcome != Outcome.UNCHANGED:
-                    summary.with_quality_issues += 1
-        if progress is not None:
-            progress(report.read)
-        reset_queries()  # DEBUG keeps every query otherwise
+    with _collector_tuned_for_bulk():
+        for report in _report_stream(reader, domain.name, size):
+            _write_report(report, system, domain, summary, writer, acting_user, label, reject)
+            if progress is not None:
+                progress(report.read)
+            reset_queries()  # DEBUG keeps every query otherwise
+
+
+def _write_report(report, system, domain, summary, writer, acting_user, label, reject) -> None:
+    summary.read += report.read
+    summary.duplicate_keys += report.duplicates
+    for row, column, value, reason, rejected in report.notes:
+        if rejected:
+            reject(row, column, value, reason)
+        elif writer is not None:
+            writer.write(row, column, value, reason)
+    if not report.prepared.results:
+        return
+    results = upsert_source_records(
+        system=system,
+        domain=domain,
+        records=[],
+        acting_user=acting_user,
+        actor_label=label,
+        prepared=report.prepared,
+    )
+    for index, result in enumerate(results):
+        if result.outcome == Outcome.REJECTED:
+            row = report.rejected_rows[index]
+            reject(row, result.attribute, result.value, result.reason)
+            continue
+        outcome = result.outcome.value
+        setattr(summary, outcome, getattr(summary, outcome) + 1)
+        if result.quality_issues and result.outcome != Outcome.UNCHANGED:
+            summary.with_quality_issues += 1
+
+
+@contextlib.contextmanager
+def _collector_tuned_for_bulk():
+    """A bulk load allocates millions of short-lived objects. With the default
+    thresholds, Python's cycle collector keeps re-scanning every long-lived object
+    (Django, the models, the domain declarations) and costs a sixth of the run. Move
+    those out of its way and collect young objects less often; memory stays flat
+    because the load's own objects are freed by reference counting."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _report_stream(reader: RowReader, domain_name: str, size: int) -> Iterator[_Report]:
@@ -471,8 +496,9 @@ def _helper_context(reader: RowReader):
 def _produce(queue, reader: RowReader, domain_name: str, size: int) -> None:
     # In the helper process: no database access happens here.
     try:
-        for report in _reports(reader, domain_name, size):
-            queue.put(("report", report))
+        with _collector_tuned_for_bulk():
+            for report in _reports(reader, domain_name, size):
+                queue.put(("report", report))
         queue.put(("done", None))
     except Exception as error:  # handed to the writer, which raises it
         queue.put(("error", error))
