@@ -163,28 +163,42 @@ def drop_keys(source_record_ids: Iterable[int]) -> None:
 
 
 def _keys_on_file(domain: Domain, keys: set[str]) -> list[tuple[str, int]]:
-    found: list[tuple[str, int]] = []
-    for chunk in _chunks(sorted(keys)):
-        found.extend(
-            MatchKey.objects.filter(
-                domain=domain.name,
-                key__in=chunk,
-                source_record__retired=False,
-                source_record__golden_record__isnull=False,
-            ).values_list("key", "source_record__golden_record_id")
-        )
-    return found
+    """(key, golden record id) of the live source records that carry one of ``keys``."""
+    return _key_query(
+        "mk.domain = %s AND mk.key {match} AND sr.golden_record_id IS NOT NULL",
+        [domain.name],
+        sorted(keys),
+    )
 
 
 def _cluster_keys(golden_ids: set[int]) -> list[tuple[str, int]]:
+    """(key, golden record id) of every live source record of ``golden_ids``."""
+    return _key_query("sr.golden_record_id {match}", [], sorted(golden_ids))
+
+
+def _key_query(condition: str, params: list, values: list) -> list[tuple[str, int]]:
+    """One query with an array parameter on PostgreSQL (cheap to plan whatever the
+    number of values); chunks of an IN list elsewhere."""
+    if not values:
+        return []
+    key_table = MatchKey._meta.db_table
+    record_table = SourceRecord._meta.db_table
+    sql = (
+        f"SELECT mk.key, sr.golden_record_id FROM {key_table} mk "
+        f"JOIN {record_table} sr ON sr.id = mk.source_record_id "
+        f"WHERE NOT sr.retired AND {condition}"
+    )
     found: list[tuple[str, int]] = []
-    for chunk in _chunks(sorted(golden_ids)):
-        found.extend(
-            MatchKey.objects.filter(
-                source_record__golden_record_id__in=chunk, source_record__retired=False
-            ).values_list("key", "source_record__golden_record_id")
-        )
-    return found
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql.format(match="= ANY(%s)"), [*params, values])
+            found.extend(cursor.fetchall())
+        else:
+            for chunk in _chunks(values):
+                match = "IN (" + ", ".join(["%s"] * len(chunk)) + ")"
+                cursor.execute(sql.format(match=match), [*params, *chunk])
+                found.extend(cursor.fetchall())
+    return [(key, golden_id) for key, golden_id in found]
 
 
 def _chunks(items: list, size: int = SQL_IN_CHUNK):

@@ -426,3 +426,14 @@ def test_validation_in_a_helper_process_gives_the_same_result(db, tmp_path, sett
     )
     assert len(in_process[1]) < 119  # identifiers linked records across batches
     assert_invariants()
+
+
+def test_the_collector_settings_are_restored_after_an_import(db, customers, tmp_path):
+    import gc
+
+    before = gc.get_threshold()
+
+    import_file(customers, "customer", "ERP", "--create-system", "--errors-out", str(tmp_path / "e"))
+
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
