@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="25000,50000,100000")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--postgres", help="PostgreSQL server URL (a database to connect to)")
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=2000)
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
     databases = ["sqlite"] + (["postgresql"] if options.postgres else [])

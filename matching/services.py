@@ -23,7 +23,7 @@ from .models import MatchKey
 SQL_IN_CHUNK = 500
 # Advisory locks on identity keys: (class, slot) pairs, separate from other locks.
 IDENTITY_LOCK_CLASS = 7_306_002
-IDENTITY_LOCK_SLOTS = 4096
+IDENTITY_LOCK_SLOTS = 2048
 KEY_FIELDS = ["domain", "key", "source_record"]
 
 
