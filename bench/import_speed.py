@@ -3,13 +3,15 @@
 database each time, and print rows/s and peak memory.
 
     python bench/import_speed.py --sizes 25000,50000,100000
-    python bench/import_speed.py --sizes 100000 --postgres postgres://postgres@127.0.0.1:5432/postgres
+    python bench/import_speed.py --sizes 100000 \
+        --postgres postgres://postgres@127.0.0.1:5432/postgres
 
 Each import runs as its own process (`manage.py import_records`), so peak RSS is that
 process's own high-water mark (from wait4). "rows/s" is rows over the whole process's
 wall time (Django start-up and the check pass over the file included); "load rows/s"
-is the rate the command itself reports for loading, after the file check. The second import of the same file measures
-the idempotent path (every row unchanged, nothing written). Files are generated with
+is the rate the command itself reports for loading, after the file check. The second
+import of the same file measures the idempotent path (every row unchanged, nothing
+written). Files are generated with
 bench/generate_customers.py (20 % exact-key duplicates) into bench/out/.
 """
 
@@ -90,8 +92,10 @@ def main() -> None:
     databases = ["sqlite"] + (["postgresql"] if options.postgres else [])
 
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
-    print(f"{'database':<11}{'rows':>9}{'first import s':>16}{'rows/s':>10}{'load rows/s':>13}"
-          f"{'peak MB':>9}{'re-import s':>13}{'rows/s':>10}{'peak MB':>9}  golden / xrefs")  # fmt: skip
+    print(
+        f"{'database':<11}{'rows':>9}{'first import s':>16}{'rows/s':>10}{'load rows/s':>13}"
+        f"{'peak MB':>9}{'re-import s':>13}{'rows/s':>10}{'peak MB':>9}  golden / xrefs"
+    )
     with tempfile.TemporaryDirectory(prefix="mdm-bench-") as tmp:
         for database in databases:
             for size in sizes:
@@ -108,10 +112,12 @@ def main() -> None:
                 load_rate = re.search(r"\(([\d,]+) rows/s\)", first_out).group(1)
                 created = re.search(r"(\d+) created", first_out).group(1)
                 attached = re.search(r"(\d+) attached", first_out).group(1)
+                first = f"{first_s:>16.1f}{size / first_s:>10,.0f}{load_rate:>13}"
+                again = f"{again_s:>13.1f}{size / again_s:>10,.0f}"
+                linked = f"{created} / {int(created) + int(attached)}"
                 print(
-                    f"{database:<11}{size:>9}{first_s:>16.1f}{size / first_s:>10,.0f}"
-                    f"{load_rate:>13}{first_peak / 2**20:>9.0f}{again_s:>13.1f}{size / again_s:>10,.0f}"
-                    f"{again_peak / 2**20:>9.0f}  {created} / {int(created) + int(attached)}",
+                    f"{database:<11}{size:>9}{first}{first_peak / 2**20:>9.0f}"
+                    f"{again}{again_peak / 2**20:>9.0f}  {linked}",
                     flush=True,
                 )
 

@@ -433,7 +433,9 @@ def test_the_collector_settings_are_restored_after_an_import(db, customers, tmp_
 
     before = gc.get_threshold()
 
-    import_file(customers, "customer", "ERP", "--create-system", "--errors-out", str(tmp_path / "e"))
+    import_file(
+        customers, "customer", "ERP", "--create-system", "--errors-out", str(tmp_path / "e")
+    )
 
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
