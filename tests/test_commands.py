@@ -376,7 +376,7 @@ def test_export_xrefs_and_lookup(db, customers, tmp_path):
 
 
 def test_validation_in_a_helper_process_gives_the_same_result(db, tmp_path, settings, monkeypatch):
-    from golden import importing
+    from golden.importing import load as importing
 
     pools = []
     original = importing._helper_context
