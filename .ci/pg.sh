@@ -8,7 +8,7 @@ if [ -z "$PGBIN" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
 fi
-PGDATA="${PGDATA:-$(mktemp -d /tmp/mdm-pg.XXXXXX)}"
+PGDATA="${PGDATA:-$(mktemp -d)}"
 chown postgres "$PGDATA" 2>/dev/null || true
 run_pg() { if [ "$(id -u)" = 0 ]; then su postgres -c "$*"; else sh -c "$*"; fi; }
 if [ ! -f "$PGDATA/PG_VERSION" ]; then
