@@ -71,10 +71,8 @@ def _json_converter(field):
     if field.encoder is not None:
         adapt_json = connection.ops.adapt_json_value
         return lambda value: adapt_json(value, field.encoder)
-    if connection.vendor == "postgresql":
-        from psycopg.types.json import Jsonb
-
-        return lambda value: Jsonb(value, dumps=_orjson_text)
+    # JSON text also on PostgreSQL: psycopg sends a str as an untyped literal, which
+    # the server reads as jsonb (cheaper than wrapping every value in Jsonb).
     return _orjson_text
 
 
