@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from django.db import connection, models
+from django.db import NotSupportedError, connection, models
 from django.utils import timezone
 
 # Fields whose Python value is already what the database driver takes.
@@ -161,7 +161,9 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
             )
             return sorted(row[0] for row in cursor.fetchall())
         if connection.vendor != "sqlite":
-            raise NotImplementedError(f"reserve_ids does not support {connection.vendor}")
+            raise NotSupportedError(
+                f"bulk writes run on SQLite and PostgreSQL, not on {connection.vendor}"
+            )
         cursor.execute(
             "UPDATE sqlite_sequence SET seq = seq + %s WHERE name = %s RETURNING seq",
             [count, table],
@@ -176,12 +178,17 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
         return list(range(last - count + 1, last + 1))
 
 
-def bulk_insert_with_ids(objects: Sequence[models.Model]) -> None:
-    """Give each object a reserved primary key, then INSERT them all."""
+def assign_reserved_ids(objects: Sequence[models.Model]) -> None:
+    """Give each (unsaved) object a primary key from :func:`reserve_ids`."""
     if not objects:
         return
     for obj, pk in zip(objects, reserve_ids(type(objects[0]), len(objects)), strict=True):
         obj.pk = pk
+
+
+def bulk_insert_with_ids(objects: Sequence[models.Model]) -> None:
+    """Give each object a reserved primary key, then INSERT them all."""
+    assign_reserved_ids(objects)
     bulk_insert_rows(objects)
 
 

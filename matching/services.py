@@ -120,20 +120,20 @@ def _lock_slot(domain: str, key: str) -> int:
     return int.from_bytes(digest, "big") % IDENTITY_LOCK_SLOTS
 
 
-def replace_keys(domain: Domain, source_records: Iterable[SourceRecord]) -> None:
-    """Rewrite the index rows of ``source_records`` from their canonical values."""
-    records = list(source_records)
-    ids = [record.pk for record in records]
-    for chunk in _chunks(ids):
-        MatchKey.objects.filter(source_record_id__in=chunk).delete()
-    specs = identity_specs(domain)
-    rows = [
-        (domain.name, key, record.pk)
-        for record in records
+def replace_keys(
+    domain: Domain,
+    source_records: Sequence[SourceRecord],
+    keys_per_record: Sequence[Mapping[str, str]],
+) -> None:
+    """Rewrite the index rows of ``source_records`` from their identity keys (retired
+    records get none)."""
+    drop_keys(record.pk for record in source_records)
+    live = [
+        (record, keys)
+        for record, keys in zip(source_records, keys_per_record, strict=True)
         if not record.retired
-        for key in sorted(set(identity_keys(specs, record.canonical).values()))
     ]
-    insert_values(MatchKey, KEY_FIELDS, rows)
+    index_new_records(domain, [record for record, _ in live], [keys for _, keys in live])
 
 
 def index_new_records(

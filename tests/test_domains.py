@@ -188,4 +188,4 @@ def test_declaration_mistakes_fail_loudly():
     with pytest.raises(ValueError, match="aggregate"):
         Attribute("phone", canonical.text, survivorship=("aggregate",))
     with pytest.raises(ValueError, match="not an attribute"):
-        Domain("x", "X", "XXX", (Attribute("a", canonical.text),), name_attributes=("b",))
+        Domain("x", "X", "ABC", (Attribute("a", canonical.text),), name_attributes=("b",))

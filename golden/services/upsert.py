@@ -19,7 +19,7 @@ from django.utils import timezone
 from matching import services as matching
 
 from .. import global_ids
-from ..bulk import bulk_insert_rows, bulk_insert_with_ids, bulk_update_rows, reserve_ids
+from ..bulk import assign_reserved_ids, bulk_insert_rows, bulk_insert_with_ids, bulk_update_rows
 from ..domains import Domain, RecordRejected, get_domain
 from ..models import GoldenRecord, SourceRecord, SourceSystem
 from ._clusters import apply_survivorship, chunks, live_members, lock_golden_records, overrides_of
@@ -302,7 +302,8 @@ def _write(
     # first and linked once it exists: its values and lineage (which name the source
     # records) are then written once, in its INSERT.
     new_records: list[SourceRecord] = []
-    revived: list[SourceRecord] = []
+    new_keys: list[dict[str, str]] = []
+    revived: list[_Row] = []
     members_of_new: dict[int, list[SourceRecord]] = {id(golden): [] for golden in created}
     for row in arriving:
         cluster = target_of[row.key]
@@ -310,8 +311,9 @@ def _write(
         if row.record is None:
             row.record = SourceRecord(system=system, domain=domain.name, source_key=row.key)
             new_records.append(row.record)
+            new_keys.append(row.keys)
         else:
-            revived.append(row.record)
+            revived.append(row)
         _fill(row, now, system)
         row.record.retired = False
         row.record.retired_at = None
@@ -321,10 +323,7 @@ def _write(
             row.record.golden_record = golden
     for row in changed:
         _fill(row, now, system)
-    new_set = {id(record) for record in new_records}
-    reserved = reserve_ids(SourceRecord, len(new_records))
-    for record, pk in zip(new_records, reserved, strict=True):
-        record.pk = pk
+    assign_reserved_ids(new_records)
     for golden in created:
         apply_survivorship(golden, members_of_new[id(golden)])
     bulk_insert_with_ids(created)
@@ -333,9 +332,9 @@ def _write(
         for record in members_of_new[id(golden)]:
             record.golden_record = golden
     bulk_insert_rows(new_records)
-    updated = revived + [row.record for row in changed]
+    updated = revived + changed
     bulk_update_rows(
-        updated,
+        [row.record for row in updated],
         [
             "golden_record",
             "raw_payload",
@@ -348,10 +347,8 @@ def _write(
             "updated_at",
         ],
     )
-    matching.replace_keys(domain, updated)
-    matching.index_new_records(
-        domain, new_records, [row.keys for row in arriving if id(row.record) in new_set]
-    )
+    matching.replace_keys(domain, [row.record for row in updated], [row.keys for row in updated])
+    matching.index_new_records(domain, new_records, new_keys)
 
     # Recompute every existing golden record this batch touched from its live members.
     affected: dict[int, GoldenRecord] = dict(locked)
@@ -377,7 +374,7 @@ def _write(
         states[pk] = (golden, golden_members)
     change.finish(states, inserted={golden.pk for golden in created})
 
-    revived_ids = {record.pk for record in revived}
+    revived_ids = {row.record.pk for row in revived}
     for row, decision in zip(arriving, decisions, strict=True):
         target = target_of[row.key]
         late = isinstance(target, tuple) and target[0] == "late"
