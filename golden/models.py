@@ -12,6 +12,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from .domains import DOMAINS, domain_choices
+from .fields import DocumentJSONField
 
 DEFAULT_PRIORITY = 10
 
@@ -65,7 +66,9 @@ class GoldenRecord(models.Model):
         ACTIVE = "active", "active"
         RETIRED = "retired", "retired"
 
-    global_id = models.CharField("global ID", max_length=24, unique=True)
+    # Unique through a constraint rather than ``unique=True``, which on PostgreSQL adds
+    # a second (pattern-matching) index that lookups by exact ID never use.
+    global_id = models.CharField("global ID", max_length=24)
     domain = models.CharField(max_length=32, choices=domain_choices())
     display_name = models.CharField(max_length=300, blank=True)
     values = models.JSONField(default=dict, blank=True)
@@ -92,10 +95,11 @@ class GoldenRecord(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["domain", "status"], name="golden_domain_status_idx")]
         constraints = [
+            models.UniqueConstraint(fields=["global_id"], name="golden_global_id_unique"),
             models.CheckConstraint(
                 condition=models.Q(merged_into__isnull=True) | models.Q(status="retired"),
                 name="golden_only_retired_are_merged",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -116,12 +120,14 @@ class SourceRecord(models.Model):
     )
     domain = models.CharField(max_length=32, choices=domain_choices())
     source_key = models.CharField(max_length=200)
+    # Indexed by source_golden_live_idx, which leads with it.
     golden_record = models.ForeignKey(
         GoldenRecord,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="source_records",
+        db_index=False,
     )
     raw_payload = models.JSONField(default=dict, blank=True)
     canonical = models.JSONField(default=dict, blank=True)
@@ -212,14 +218,21 @@ class JournalEntry(AppendOnlyModel):
 
     operation = models.UUIDField(db_index=True)
     action = models.CharField(max_length=16, choices=Action.choices)
+    # Golden records are never deleted, and the journal is written only by the
+    # services next to the record itself: no per-row constraint check on this
+    # append-only table.
     golden_record = models.ForeignKey(
-        GoldenRecord, on_delete=models.PROTECT, related_name="journal"
+        GoldenRecord, on_delete=models.PROTECT, related_name="journal", db_constraint=False
     )
     global_id = models.CharField("global ID", max_length=24)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
+    before = DocumentJSONField(null=True, blank=True)
+    after = DocumentJSONField(null=True, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
     )
     actor_label = models.CharField(max_length=200, blank=True)
     reason = models.TextField(blank=True)
@@ -253,13 +266,15 @@ class ChangeEvent(AppendOnlyModel):
 
     event_type = models.CharField(max_length=32, choices=Type.choices)
     domain = models.CharField(max_length=32, choices=domain_choices())
-    global_id = models.CharField("global ID", max_length=24, db_index=True)
+    global_id = models.CharField("global ID", max_length=24)
     payload = models.JSONField(default=dict)
     operation = models.UUIDField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        # Exact-ID lookups only: no pattern-matching index beside it.
+        indexes = [models.Index(fields=["global_id"], name="change_event_global_id_idx")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.event_type} {self.global_id}"

@@ -15,8 +15,14 @@ class MatchKey(models.Model):
     domain = models.CharField(max_length=32, choices=domain_choices())
     key = models.CharField(max_length=255)
     # Indexed by the unique (source_record, key) constraint, which leads with it.
+    # Derived rows written only by the matching services with their source record:
+    # no per-row constraint check in the database (deletes still cascade in Django).
     source_record = models.ForeignKey(
-        "golden.SourceRecord", on_delete=models.CASCADE, related_name="match_keys", db_index=False
+        "golden.SourceRecord",
+        on_delete=models.CASCADE,
+        related_name="match_keys",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:

@@ -6,7 +6,8 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Field, ForeignObject, Lookup, QuerySet
 
 from .. import survivorship
 from ..domains import get_domain
@@ -20,13 +21,45 @@ def chunks(items: list, size: int = SQL_IN_CHUNK):
         yield items[start : start + size]
 
 
+class AnyOf(Lookup):
+    """``column = ANY(%s)`` with one array parameter (PostgreSQL only): one query
+    however many values, and cheap to plan, unlike an IN list of thousands."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [list(value)]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)
+
+
+def in_batches(field: str, values: list):
+    """Filter arguments that together select ``field`` in ``values``: one array on
+    PostgreSQL, chunks of an IN list elsewhere."""
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        yield {f"{field}__any_of": values}
+        return
+    for chunk in chunks(values):
+        yield {f"{field}__in": chunk}
+
+
 def lock_golden_records(ids: Iterable[int]) -> dict[int, GoldenRecord]:
     """Lock golden records in primary-key order (no deadlocks) and return them by id."""
     locked: dict[int, GoldenRecord] = {}
-    for chunk in chunks(sorted(set(ids))):
+    for batch in in_batches("pk", sorted(set(ids))):
         for golden in (
             GoldenRecord.objects.select_for_update()
-            .filter(pk__in=chunk)
+            .filter(**batch)
             .defer("lineage")  # recomputed by every caller
             .order_by("pk")
         ):
@@ -37,9 +70,9 @@ def lock_golden_records(ids: Iterable[int]) -> dict[int, GoldenRecord]:
 def live_members(golden_ids: Iterable[int]) -> dict[int, list[SourceRecord]]:
     members: dict[int, list[SourceRecord]] = defaultdict(list)
     systems: dict[int, SourceSystem] = {}
-    for chunk in chunks(sorted(set(golden_ids))):
+    for batch in in_batches("golden_record_id", sorted(set(golden_ids))):
         queryset: QuerySet[SourceRecord] = (
-            SourceRecord.objects.filter(golden_record_id__in=chunk, retired=False)
+            SourceRecord.objects.filter(**batch, retired=False)
             .defer("raw_payload", "quality_issues")
             .order_by("pk")
         )
@@ -53,10 +86,8 @@ def live_members(golden_ids: Iterable[int]) -> dict[int, list[SourceRecord]]:
 
 def overrides_of(golden_ids: Iterable[int]) -> dict[int, dict[str, survivorship.Override]]:
     found: dict[int, dict[str, survivorship.Override]] = defaultdict(dict)
-    for chunk in chunks(sorted(set(golden_ids))):
-        for override in AttributeOverride.objects.filter(golden_record_id__in=chunk).select_related(
-            "created_by"
-        ):
+    for batch in in_batches("golden_record_id", sorted(set(golden_ids))):
+        for override in AttributeOverride.objects.filter(**batch).select_related("created_by"):
             by = override.created_by.get_username() if override.created_by else ""
             found[override.golden_record_id][override.attribute] = survivorship.Override(
                 value=override.value, reason=override.reason, by=by

@@ -19,10 +19,23 @@ from django.utils import timezone
 from matching import services as matching
 
 from .. import global_ids
-from ..bulk import assign_reserved_ids, bulk_insert_rows, bulk_insert_with_ids, bulk_update_rows
+from ..bulk import (
+    assign_reserved_ids,
+    bulk_insert_rows,
+    bulk_insert_with_ids,
+    bulk_update_rows,
+    link,
+    new_instance,
+)
 from ..domains import Domain, RecordRejected, get_domain
 from ..models import GoldenRecord, SourceRecord, SourceSystem
-from ._clusters import apply_survivorship, chunks, live_members, lock_golden_records, overrides_of
+from ._clusters import (
+    apply_survivorship,
+    in_batches,
+    live_members,
+    lock_golden_records,
+    overrides_of,
+)
 from ._journal import Change
 
 MAX_KEY_LENGTH = 200
@@ -202,7 +215,7 @@ def _write(
 ) -> dict[str, UpsertResult]:
     now = timezone.now()
     existing: dict[str, SourceRecord] = {}
-    for chunk in chunks(sorted(row.key for row in rows)):
+    for batch in in_batches("source_key", sorted(row.key for row in rows)):
         for record in (
             SourceRecord.objects.select_for_update(of=("self",))
             .select_related("golden_record")
@@ -217,7 +230,7 @@ def _write(
                 "content_changed_at",
                 "created_at",
             )
-            .filter(system=system, domain=domain.name, source_key__in=chunk)
+            .filter(**batch, system=system, domain=domain.name)
             .order_by("pk")
         ):
             existing[record.source_key] = record
@@ -290,8 +303,10 @@ def _write(
     fresh = [cluster for cluster in new_clusters if cluster not in reusable]
     serials = global_ids.allocate_serials(domain.name, len(fresh))
     created = [
-        GoldenRecord(
-            global_id=global_ids.format_global_id(domain.id_prefix, serial), domain=domain.name
+        new_instance(
+            GoldenRecord,
+            global_id=global_ids.format_global_id(domain.id_prefix, serial),
+            domain=domain.name,
         )
         for serial in serials
     ]
@@ -309,7 +324,10 @@ def _write(
         cluster = target_of[row.key]
         golden = golden_of_cluster[cluster] if isinstance(cluster, tuple) else cluster
         if row.record is None:
-            row.record = SourceRecord(system=system, domain=domain.name, source_key=row.key)
+            row.record = new_instance(
+                SourceRecord, system_id=system.pk, domain=domain.name, source_key=row.key
+            )
+            row.record._state.fields_cache["system"] = system
             new_records.append(row.record)
             new_keys.append(row.keys)
         else:
@@ -320,7 +338,7 @@ def _write(
         if golden.pk is None:
             members_of_new[id(golden)].append(row.record)
         else:
-            row.record.golden_record = golden
+            link(row.record, "golden_record", golden)
     for row in changed:
         _fill(row, now, system)
     assign_reserved_ids(new_records)
@@ -330,7 +348,7 @@ def _write(
     for golden in created:
         change.created(golden)
         for record in members_of_new[id(golden)]:
-            record.golden_record = golden
+            link(record, "golden_record", golden)
     bulk_insert_rows(new_records)
     updated = revived + changed
     bulk_update_rows(
