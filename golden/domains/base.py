@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from matching.engine.spec import MatchSpec
+
 #: Separator of several values in one cell of a multi-valued attribute.
 MULTI_VALUE_SEPARATOR = ";"
 #: Longest text accepted for one value (after normalisation).
@@ -124,6 +126,8 @@ class Domain:
     infer: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     #: Attributes that survive together from one source record, e.g. an address.
     survivorship_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Fuzzy matching: comparisons, blocking rules, default parameters, thresholds.
+    matching: MatchSpec | None = None
 
     def __post_init__(self) -> None:
         names = [attribute.name for attribute in self.attributes]

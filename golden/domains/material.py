@@ -1,5 +1,11 @@
 """Materials: products, parts and goods the company buys, makes or sells."""
 
+from matching.engine import blocking as b
+from matching.engine import comparisons as m
+from matching.engine import normalize
+from matching.engine.scoring import Thresholds
+from matching.engine.spec import MatchSpec
+
 from . import canonical as c
 from .base import Attribute, Domain, IdentityRule
 
@@ -18,6 +24,37 @@ DESCRIPTIVE = ("source_priority", "most_complete", "most_recent")
 def display_name(values) -> str:
     return values.get("name") or values.get("description", "")
 
+
+# Product data rarely shares clean keys: the model or part number hidden in titles
+# and descriptions is the strongest evidence, title words the next.
+MATCHING = MatchSpec(
+    comparisons=(
+        m.Exact("gtin", label="GTIN"),
+        m.ModelCodes(("name", "manufacturer_part_number", "description")),
+        m.Words("name", thresholds=(0.9, 0.75, 0.6), label="name"),
+        m.Text("manufacturer", key=lambda text: normalize.company_name(text).core),
+    ),
+    blocking=(
+        b.BlockingRule("gtin", b.exact("gtin")),
+        b.BlockingRule("code", b.model_codes("name", "manufacturer_part_number", "description")),
+        b.BlockingRule("word", b.rare_tokens("name", limit=4)),
+    ),
+    # Non-null levels in order (see each comparison's ``levels``).
+    m={
+        "gtin": [0.95, 0.05],
+        "model_codes": [0.55, 0.15, 0.1, 0.2],
+        "name": [0.05, 0.3, 0.35, 0.2, 0.1],
+        "manufacturer": [0.8, 0.08, 0.04, 0.08],
+    },
+    u={
+        "gtin": [0.0001, 0.9999],
+        "model_codes": [0.0005, 0.002, 0.01, 0.9875],
+        "name": [0.0001, 0.002, 0.02, 0.1, 0.8779],
+        "manufacturer": [0.1, 0.01, 0.02, 0.87],
+    },
+    prior=0.001,
+    thresholds=Thresholds(auto=0.99, review=0.5),
+)
 
 DOMAIN = Domain(
     name="material",
@@ -42,4 +79,5 @@ DOMAIN = Domain(
     name_attributes=("name", "description"),
     identity_rules=(IdentityRule("gtin"),),
     display_name=display_name,
+    matching=MATCHING,
 )
