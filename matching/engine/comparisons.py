@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,7 +55,7 @@ class Level:
 NULL = Level("null", "missing on one side: no evidence")
 
 
-class Comparison:
+class Comparison(ABC):
     """Base class. Subclasses set ``levels`` and implement ``prepare`` and
     ``compare`` (two present features → level index ≥ 1)."""
 
@@ -62,11 +63,13 @@ class Comparison:
     attributes: tuple[str, ...]
     levels: tuple[Level, ...]
 
+    @abstractmethod
     def prepare(self, values: Mapping[str, Any]) -> Any:
-        raise NotImplementedError
+        """The feature of a record (None when the values needed are missing)."""
 
+    @abstractmethod
     def compare(self, a: Any, b: Any) -> int:
-        raise NotImplementedError
+        """The level of two present features."""
 
     def level(self, a: Any, b: Any) -> int:
         if a is None or b is None:
@@ -178,7 +181,10 @@ class Text(Comparison):
             return result
         left = [pairs_a[i][0] for i in present]
         right = [pairs_b[i][0] for i in present]
-        similarity = process.cpdist(left, right, scorer=_CDIST_SCORERS[self.scorer])
+        # float64, as the one-pair scorers return: float32 would put 0.9 below 0.9.
+        similarity = process.cpdist(
+            left, right, scorer=_CDIST_SCORERS[self.scorer], dtype=np.float64
+        )
         if self.scorer in _PERCENT:
             similarity = similarity / 100
         for position, i in enumerate(present):
@@ -469,9 +475,9 @@ class ModelCodes(Comparison):
         return 4
 
 
-class Words(Comparison):
+class Words(Text):
     """Free text (product titles, descriptions) by shared words: token-set
-    similarity on transliterated, normalised text."""
+    similarity on transliterated, normalised text (long texts cut to ``max_length``)."""
 
     def __init__(
         self,
@@ -481,46 +487,10 @@ class Words(Comparison):
         label: str = "",
         max_length: int = 300,
     ):
-        self.name = attribute
-        self.attributes = (attribute,)
-        self.thresholds = tuple(thresholds)
-        self.max_length = max_length
-        label = label or attribute.replace("_", " ")
-        levels = [NULL, Level("exact", f"same {label}")]
-        for threshold in self.thresholds:
-            levels.append(Level(f"token_set>={threshold}", f"{label} {_similar_words(threshold)}"))
-        levels.append(Level("else", f"different {label}"))
-        self.levels = tuple(levels)
+        def key(text: str) -> str:
+            return n.ascii_key(text[: max_length * 2])[:max_length]
 
-    def prepare(self, values):
-        text = n.ascii_key(_first(values, self.name)[: self.max_length * 2])[: self.max_length]
-        return text or None
-
-    def compare(self, a, b):
-        if a == b:
-            return 1
-        return self._graded(fuzz.token_set_ratio(a, b) / 100)
-
-    def _graded(self, similarity: float) -> int:
-        for offset, threshold in enumerate(self.thresholds):
-            if similarity >= threshold:
-                return 2 + offset
-        return self.else_level
-
-    def levels_of(self, pairs_a, pairs_b):
-        result = np.zeros(len(pairs_a), dtype=np.int8)
-        present = [i for i, (a, b) in enumerate(zip(pairs_a, pairs_b, strict=True)) if a and b]
-        if not present:
-            return result
-        similarity = process.cpdist(
-            [pairs_a[i] for i in present],
-            [pairs_b[i] for i in present],
-            scorer=fuzz.token_set_ratio,
-        )
-        for position, i in enumerate(present):
-            exact = pairs_a[i] == pairs_b[i]
-            result[i] = 1 if exact else self._graded(float(similarity[position]) / 100)
-        return result
+        super().__init__(attribute, key=key, scorer="token_set", thresholds=thresholds, label=label)
 
 
 def _similar_words(threshold: float) -> str:
