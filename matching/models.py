@@ -1,5 +1,6 @@
 """The persisted key index that feeds the matching engine its candidates."""
 
+from django.conf import settings
 from django.db import models
 
 from golden.domains import domain_choices
@@ -33,3 +34,85 @@ class MatchKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class MatchParameters(models.Model):
+    """One version of a domain's trained model parameters (m, u per level, prior).
+
+    Versions are never edited: training adds a new one and matching uses the
+    latest. Without any, the domain's declared defaults apply.
+    """
+
+    domain = models.CharField(max_length=32, choices=domain_choices())
+    version = models.PositiveIntegerField()
+    parameters = models.JSONField(help_text="m and u per comparison level, and the prior")
+    source = models.CharField(max_length=32, help_text="how they were estimated")
+    report = models.TextField(blank=True, help_text="what training saw and estimated")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        verbose_name_plural = "match parameters"
+        ordering = ["domain", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "version"], name="match_parameters_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} v{self.version}"
+
+
+class ReviewItem(models.Model):
+    """A doubtful pair of source records for a steward to decide.
+
+    ``record_a`` is always the one with the smaller id, so a pair has one row. The
+    fingerprints are digests of the compared attributes of both records when the
+    pair was last scored or decided: a not-a-match stays binding while they are
+    unchanged, and the pair is offered again once either record changes.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        MERGED = "merged", "merged"
+        NOT_A_MATCH = "not_a_match", "not a match"
+
+    domain = models.CharField(max_length=32, choices=domain_choices())
+    record_a = models.ForeignKey(
+        "golden.SourceRecord", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    record_b = models.ForeignKey("golden.SourceRecord", on_delete=models.CASCADE, related_name="+")
+    probability = models.FloatField()
+    explanation = models.JSONField(
+        default=list, help_text="per-attribute level, words and weight in bits"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    fingerprint_a = models.CharField(max_length=64)
+    fingerprint_b = models.CharField(max_length=64)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-probability", "id"]
+        indexes = [
+            models.Index(fields=["domain", "status", "-probability"], name="review_queue_idx")
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["record_a", "record_b"], name="review_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(record_a__lt=models.F("record_b")), name="review_pair_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_a_id} ~ {self.record_b_id} ({self.probability:.2f})"

@@ -1,44 +1,82 @@
 """Feeds the matching engine from the database and keeps the key index current.
 
-``match_new_records`` is the one entry point the golden-record services call; the
-fuzzy matching engine will plug in behind it with the same inputs and outputs.
+``match_new_records`` is the one entry point the golden-record services call, for a
+single upsert and for an import batch alike: candidates come from the persisted key
+index, the engine scores them set-at-a-time and places the records in order.
+
+Two kinds of keys are indexed per live source record:
+- identity keys (``tax_id::DE123…``): equal strong identifiers mean one entity,
+  different ones veto a merge (``engine.deterministic``);
+- blocking keys (``~name:smith|10115``, from the domain's blocking rules): records
+  sharing one are compared by the fuzzy model (``engine.linking``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from golden.bulk import insert_values
 from golden.domains import Domain
-from golden.models import SourceRecord
+from golden.models import GoldenRecord, SourceRecord
 
+from .engine.blocking import blocking_keys
 from .engine.deterministic import DeterministicResolver, IdentitySpec, identity_keys
-from .models import MatchKey
+from .engine.linking import Linker, pairs_from_keys
+from .engine.scoring import Model, Parameters, Thresholds
+from .models import MatchKey, MatchParameters
 
 SQL_IN_CHUNK = 500
-# Advisory locks on identity keys: (class, slot) pairs, separate from other locks.
+# Advisory locks on identity and blocking keys: (class, slot) pairs, separate from
+# other locks. Slots bound the locks a large batch holds.
 IDENTITY_LOCK_CLASS = 7_306_002
 IDENTITY_LOCK_SLOTS = 2048
 KEY_FIELDS = ["domain", "key", "source_record"]
+BLOCKING_PREFIX = "~"
+
+
+@dataclass(frozen=True)
+class RecordKeys:
+    """The indexed keys of one record."""
+
+    identity: Mapping[str, str]  # attribute → identity key
+    blocking: frozenset[str] = frozenset()  # prefixed blocking keys
+
+    def indexed(self) -> list[str]:
+        return sorted({*self.identity.values(), *self.blocking})
 
 
 @dataclass(frozen=True)
 class MatchDecision:
-    """Outcome for one record: attach to ``golden_record_id`` or start cluster ``new``."""
+    """Outcome for one record: attach to ``golden_record_id``, or join (or start)
+    the new cluster ``new_cluster``.
+
+    ``joins`` says whether the record matched something (an existing golden record
+    or a record earlier in the batch). ``review`` lists doubtful candidates as
+    (member, probability, explanation): a member is a source record id, or
+    ``("row", i)`` for the i-th record of the batch.
+    """
 
     golden_record_id: int | None
     new_cluster: Hashable | None
     probability: float
     explanation: list[dict[str, Any]] = field(default_factory=list)
+    joins: bool = False
+    review: tuple[tuple[Hashable, float, list[dict[str, Any]]], ...] = ()
 
     @property
     def attaches(self) -> bool:
         return self.golden_record_id is not None
+
+
+# Keys ---------------------------------------------------------------------------------
 
 
 def identity_specs(domain: Domain) -> list[IdentitySpec]:
@@ -48,8 +86,136 @@ def identity_specs(domain: Domain) -> list[IdentitySpec]:
     ]
 
 
-def record_keys(domain: Domain, canonical: Mapping[str, Any]) -> dict[str, str]:
-    return identity_keys(identity_specs(domain), canonical)
+def record_keys(domain: Domain, canonical: Mapping[str, Any]) -> RecordKeys:
+    identity = identity_keys(identity_specs(domain), canonical)
+    if domain.matching is None:
+        return RecordKeys(identity)
+    blocks = blocking_keys(domain.matching.blocking, canonical)
+    return RecordKeys(identity, frozenset(BLOCKING_PREFIX + key for key in blocks))
+
+
+def replace_keys(
+    domain: Domain,
+    source_records: Sequence[SourceRecord],
+    keys_per_record: Sequence[RecordKeys],
+) -> None:
+    """Rewrite the index rows of ``source_records`` (retired records get none)."""
+    drop_keys(record.pk for record in source_records)
+    live = [
+        (record, keys)
+        for record, keys in zip(source_records, keys_per_record, strict=True)
+        if not record.retired
+    ]
+    index_new_records(domain, [record for record, _ in live], [keys for _, keys in live])
+
+
+def index_new_records(
+    domain: Domain,
+    source_records: Sequence[SourceRecord],
+    keys_per_record: Sequence[RecordKeys] | None = None,
+) -> None:
+    """Add the index rows of records that have none yet (``keys_per_record``: their
+    keys when already known)."""
+    if keys_per_record is None:
+        keys_per_record = [record_keys(domain, record.canonical) for record in source_records]
+    insert_values(
+        MatchKey,
+        KEY_FIELDS,
+        [
+            (domain.name, key, record.pk)
+            for record, keys in zip(source_records, keys_per_record, strict=True)
+            for key in keys.indexed()
+        ],
+    )
+
+
+def drop_keys(source_record_ids: Iterable[int]) -> None:
+    for chunk in _chunks(list(source_record_ids)):
+        MatchKey.objects.filter(source_record_id__in=chunk).delete()
+
+
+# The model ----------------------------------------------------------------------------
+
+
+def thresholds_for(domain: Domain) -> Thresholds:
+    configured = settings.MDM_MATCH_THRESHOLDS.get(domain.name)
+    if configured is not None:
+        return Thresholds(auto=configured[0], review=configured[1])
+    return domain.matching.thresholds
+
+
+_models: dict[tuple[str, int], Model] = {}
+
+
+def current_model(domain: Domain, *, thresholds: Thresholds | None = None) -> Model | None:
+    """The domain's model with its latest stored parameters (its declared defaults
+    before any training), or None when the domain declares no fuzzy matching."""
+    spec = domain.matching
+    if spec is None:
+        return None
+    stored = (
+        MatchParameters.objects.filter(domain=domain.name)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    version = stored or 0
+    model = _models.get((domain.name, version))
+    if model is None:
+        parameters = None
+        if stored:
+            row = MatchParameters.objects.get(domain=domain.name, version=version)
+            parameters = Parameters.from_json(row.parameters)
+        try:
+            model = spec.model(parameters)
+        except ValueError:
+            # Stored for comparisons the domain no longer declares: use the defaults
+            # until the model is trained again.
+            model = spec.model()
+        _models[(domain.name, version)] = model
+    wanted = thresholds or thresholds_for(domain)
+    if wanted != model.thresholds:
+        model = spec.model(model.parameters, wanted)
+    return model
+
+
+def store_parameters(
+    domain: Domain, parameters: Parameters, *, report: str = "", user=None
+) -> MatchParameters:
+    latest = (
+        MatchParameters.objects.filter(domain=domain.name)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    return MatchParameters.objects.create(
+        domain=domain.name,
+        version=(latest or 0) + 1,
+        parameters=parameters.to_json(),
+        source=parameters.source,
+        report=report,
+        created_by=user,
+    )
+
+
+def fingerprint(model: Model | None, canonical: Mapping[str, Any]) -> str:
+    """Digest of the values the model compares: changes when, and only when, a
+    compared attribute changes."""
+    attributes = sorted(model.attributes) if model is not None else sorted(canonical)
+    text = json.dumps([canonical.get(name) for name in attributes], default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# Matching -----------------------------------------------------------------------------
+
+
+@dataclass
+class Member:
+    """A live source record of a candidate golden record."""
+
+    pk: int
+    golden_record_id: int
+    canonical: dict[str, Any]
 
 
 def match_new_records(
@@ -57,51 +223,173 @@ def match_new_records(
     records: Sequence[Mapping[str, Any]],
     *,
     exclude_golden: Iterable[int] = (),
-    keys_per_record: Sequence[Mapping[str, str]] | None = None,
+    keys_per_record: Sequence[RecordKeys] | None = None,
+    vetoed: Sequence[Iterable[int]] | None = None,
+    model: Model | None = None,
 ) -> list[MatchDecision]:
     """Decide, in order, where each canonical record belongs.
 
     Records are placed one after another, so a record may join a cluster started by
     an earlier record of the same batch: the result equals that of single upserts.
+    Equal identifiers decide first; otherwise the fuzzy model places the record
+    among the clusters that share a blocking key with it, as a whole cluster.
+    ``vetoed[i]``: source records a steward said are not the i-th record's match.
     """
-    specs = identity_specs(domain)
     if keys_per_record is None:
-        keys_per_record = [identity_keys(specs, canonical) for canonical in records]
-    wanted = {key for keys in keys_per_record for key in keys.values()}
-    lock_identity_keys(domain, wanted)
+        keys_per_record = [record_keys(domain, canonical) for canonical in records]
+    if model is None:
+        model = current_model(domain)
+    identity_wanted = {key for keys in keys_per_record for key in keys.identity.values()}
+    blocking_wanted = {key for keys in keys_per_record for key in keys.blocking}
+    lock_keys(domain, identity_wanted | blocking_wanted)
     excluded = set(exclude_golden)
-    candidate_keys = _keys_on_file(domain, wanted)
-    candidates = {golden for _, golden in candidate_keys} - excluded
+
+    identity_hits = _keys_on_file(domain, identity_wanted)
+    blocked = _blocked_on_file(domain, blocking_wanted, domain.matching) if model else []
+    candidate_goldens = {golden for _, golden in identity_hits}
+    members = _members_of_records({pk for _, pk in blocked}, candidate_goldens, excluded)
+    goldens = {member.golden_record_id for member in members}
     # Everything the candidate clusters carry, for the strong-identifier veto.
-    known = [(key, golden) for key, golden in _cluster_keys(candidates)]
     resolver = DeterministicResolver(
-        specs=specs, known=known, order={golden: golden for golden in candidates}
+        specs=identity_specs(domain),
+        known=_cluster_keys(goldens),
+        order={golden: golden for golden in goldens},
     )
+    if model is None:
+        return [_identity_only(resolver, keys) for keys in keys_per_record]
+
+    # Known members first, then the new records; pairs where at least one is new.
+    found_under: dict[int, set[str]] = defaultdict(set)
+    for key, pk in blocked:
+        found_under[pk].add(key)
+    known = len(members)
+    linker = Linker(
+        model,
+        [model.prepare(member.canonical) for member in members]
+        + [model.prepare(canonical) for canonical in records],
+        pairs_from_keys(
+            [found_under.get(member.pk, ()) for member in members]
+            + [keys.blocking for keys in keys_per_record],
+            first_new=known,
+            max_block=domain.matching.max_block,
+        ),
+        clusters={index: member.golden_record_id for index, member in enumerate(members)},
+        member_ids=[member.pk for member in members] + [("row", i) for i in range(len(records))],
+        order={golden: golden for golden in goldens},
+    )
+    return place_in_order(resolver, linker, known, keys_per_record, vetoed=vetoed)
+
+
+def place_in_order(
+    resolver: DeterministicResolver,
+    linker: Linker,
+    first: int,
+    keys_per_record: Sequence[RecordKeys],
+    *,
+    vetoed: Sequence[Iterable[Hashable]] | None = None,
+    forced: Sequence[Iterable[Hashable]] | None = None,
+) -> list[MatchDecision]:
+    """Place records ``first, first + 1, ...`` of ``linker`` in order: a steward's
+    forced link first (``forced[i]``: members the i-th record must join), then equal
+    identifiers, then the fuzzy model; each record is registered where it went
+    before the next one is placed."""
     decisions = []
-    for keys in keys_per_record:
-        placement = resolver.place(keys)
-        explanation = [
-            {"attribute": attribute, "rule": "same canonical value", "weight": None}
-            for attribute in placement.matched_on
-        ]
-        if placement.is_new:
-            decisions.append(MatchDecision(None, placement.cluster, 0.0, explanation))
-        elif isinstance(placement.cluster, tuple):
-            decisions.append(MatchDecision(None, placement.cluster, 1.0, explanation))
+    for i, record_key in enumerate(keys_per_record):
+        index = first + i
+        placed = _forced_cluster(linker, forced[i] if forced else ())
+        if placed is not None:
+            decision = _decision(placed, 1.0, [_steward_link()], joins=True)
         else:
-            decisions.append(MatchDecision(placement.cluster, None, 1.0, explanation))
+            placement = resolver.find(record_key.identity)
+            if placement is not None:
+                placed = placement.cluster
+                explanation = [_identifier(attribute) for attribute in placement.matched_on]
+                decision = _decision(placed, 1.0, explanation, joins=True)
+        if placed is None:
+            found = linker.decide(
+                index,
+                vetoed=set(vetoed[i]) if vetoed else (),
+                allowed=lambda cluster, ids=record_key.identity: (
+                    not resolver.conflicts(cluster, ids)
+                ),
+            )
+            review = tuple(
+                (
+                    item.member,
+                    item.probability,
+                    _explain(linker, index, linker.index_of(item.member)),
+                )
+                for item in found.review
+            )
+            if found.attaches:
+                placed = found.cluster
+                explanation = _explain(linker, index, linker.index_of(found.member))
+                decision = _decision(
+                    placed, found.probability, explanation, joins=True, review=review
+                )
+            else:
+                placed = resolver.new_cluster()
+                decision = _decision(placed, found.probability, [], review=review)
+        linker.assign(index, placed)
+        resolver.register(record_key.identity, placed)
+        decisions.append(decision)
     return decisions
 
 
-def lock_identity_keys(domain: Domain, keys: Iterable[str]) -> None:
-    """Serialise writers that could match the same identifiers (PostgreSQL).
+def _forced_cluster(linker: Linker, members: Iterable[Hashable]) -> Hashable | None:
+    for member in members:
+        index = linker.find(member)
+        cluster = linker.cluster_of.get(index) if index is not None else None
+        if cluster is not None:
+            return cluster
+    return None
 
-    Two transactions upserting records that share a tax ID must not both see "no
-    candidate" and both create a golden record. Each takes a transaction-scoped
-    advisory lock per identity key, in one sorted order (no deadlocks), before it
-    looks for candidates; the second then sees the first one's committed record.
-    Keys are hashed into a bounded number of lock slots to cap the locks a large
-    batch holds. SQLite needs nothing: its writers are serialised already.
+
+def _explain(linker: Linker, index: int, other: int) -> list[dict[str, Any]]:
+    return [item.to_json() for item in linker.score(index, other).contributions]
+
+
+def _identifier(attribute: str) -> dict[str, Any]:
+    return {
+        "comparison": attribute,
+        "level": "identifier",
+        "description": "same identifier",
+        "weight": None,
+    }
+
+
+def _steward_link() -> dict[str, Any]:
+    return {
+        "comparison": "steward",
+        "level": "merged",
+        "description": "a steward merged these records",
+        "weight": None,
+    }
+
+
+def _decision(cluster, probability, explanation, *, joins=False, review=()) -> MatchDecision:
+    if isinstance(cluster, tuple):
+        return MatchDecision(None, cluster, probability, explanation, joins, review)
+    return MatchDecision(cluster, None, probability, explanation, joins, review)
+
+
+def _identity_only(resolver: DeterministicResolver, keys: RecordKeys) -> MatchDecision:
+    placement = resolver.place(keys.identity)
+    explanation = [_identifier(attribute) for attribute in placement.matched_on]
+    if placement.is_new:
+        return _decision(placement.cluster, 0.0, [])
+    return _decision(placement.cluster, 1.0, explanation, joins=True)
+
+
+def lock_keys(domain: Domain, keys: Iterable[str]) -> None:
+    """Serialise writers that could match the same records (PostgreSQL).
+
+    Two transactions upserting duplicates must not both see "no candidate" and
+    both create a golden record. Each takes a transaction-scoped advisory lock per
+    identity and blocking key, in one sorted order (no deadlocks), before it looks
+    for candidates; the second then sees the first one's committed record. Keys are
+    hashed into a bounded number of lock slots to cap the locks a large batch
+    holds. SQLite needs nothing: its writers are serialised already.
     """
     if connection.vendor != "postgresql":
         return
@@ -120,48 +408,6 @@ def _lock_slot(domain: str, key: str) -> int:
     return int.from_bytes(digest, "big") % IDENTITY_LOCK_SLOTS
 
 
-def replace_keys(
-    domain: Domain,
-    source_records: Sequence[SourceRecord],
-    keys_per_record: Sequence[Mapping[str, str]],
-) -> None:
-    """Rewrite the index rows of ``source_records`` from their identity keys (retired
-    records get none)."""
-    drop_keys(record.pk for record in source_records)
-    live = [
-        (record, keys)
-        for record, keys in zip(source_records, keys_per_record, strict=True)
-        if not record.retired
-    ]
-    index_new_records(domain, [record for record, _ in live], [keys for _, keys in live])
-
-
-def index_new_records(
-    domain: Domain,
-    source_records: Sequence[SourceRecord],
-    keys_per_record: Sequence[Mapping[str, str]] | None = None,
-) -> None:
-    """Add the index rows of records that have none yet (``keys_per_record``: their
-    identity keys when already known)."""
-    if keys_per_record is None:
-        specs = identity_specs(domain)
-        keys_per_record = [identity_keys(specs, record.canonical) for record in source_records]
-    insert_values(
-        MatchKey,
-        KEY_FIELDS,
-        [
-            (domain.name, key, record.pk)
-            for record, keys in zip(source_records, keys_per_record, strict=True)
-            for key in sorted(set(keys.values()))
-        ],
-    )
-
-
-def drop_keys(source_record_ids: Iterable[int]) -> None:
-    for chunk in _chunks(list(source_record_ids)):
-        MatchKey.objects.filter(source_record_id__in=chunk).delete()
-
-
 def _keys_on_file(domain: Domain, keys: set[str]) -> list[tuple[str, int]]:
     """(key, golden record id) of the live source records that carry one of ``keys``."""
     return _key_query(
@@ -172,15 +418,76 @@ def _keys_on_file(domain: Domain, keys: set[str]) -> list[tuple[str, int]]:
 
 
 def _cluster_keys(golden_ids: set[int]) -> list[tuple[str, int]]:
-    """(key, golden record id) of every live source record of ``golden_ids``."""
-    return _key_query("sr.golden_record_id {match}", [], sorted(golden_ids))
+    """(identity key, golden record id) of every live source record of ``golden_ids``."""
+    return [
+        (key, golden)
+        for key, golden in _key_query("sr.golden_record_id {match}", [], sorted(golden_ids))
+        if not key.startswith(BLOCKING_PREFIX)
+    ]
+
+
+def _blocked_on_file(domain: Domain, keys: set[str], spec) -> list[tuple[str, int]]:
+    """(blocking key, source record id): the records under each key, at most
+    ``spec.max_block`` of them (the most recent), so a very common key costs no
+    more than a rare one."""
+    if not keys:
+        return []
+    table = MatchKey._meta.db_table
+    cap = spec.max_block
+    found: list[tuple[str, int]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT k.key, x.source_record_id FROM unnest(%s::text[]) AS k(key) "
+                f"CROSS JOIN LATERAL (SELECT mk.source_record_id FROM {table} mk "
+                f"WHERE mk.domain = %s AND mk.key = k.key ORDER BY mk.id DESC LIMIT %s) x",
+                [sorted(keys), domain.name, cap],
+            )
+            found.extend(cursor.fetchall())
+        else:
+            for chunk in _chunks(sorted(keys)):
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"SELECT key, source_record_id FROM (SELECT mk.key, mk.source_record_id, "
+                    f"row_number() OVER (PARTITION BY mk.key ORDER BY mk.id DESC) AS rank "
+                    f"FROM {table} mk WHERE mk.domain = %s AND mk.key IN ({marks})) "
+                    f"WHERE rank <= %s",
+                    [domain.name, *chunk, cap],
+                )
+                found.extend(cursor.fetchall())
+    return found
+
+
+def _members_of_records(
+    source_record_ids: set[int], golden_ids: set[int], excluded: set[int]
+) -> list[Member]:
+    """Every live member of the active golden records of ``source_record_ids`` and of
+    ``golden_ids``, in id order."""
+    record_table = SourceRecord._meta.db_table
+    goldens = set(golden_ids)
+    for (golden_id,) in _value_query(
+        f"SELECT golden_record_id FROM {record_table} WHERE NOT retired AND id {{match}}",
+        sorted(source_record_ids),
+    ):
+        goldens.add(golden_id)
+    goldens -= excluded
+    golden_table = GoldenRecord._meta.db_table
+    rows = _value_query(
+        f"SELECT sr.id, sr.golden_record_id, sr.canonical FROM {record_table} sr "
+        f"JOIN {golden_table} g ON g.id = sr.golden_record_id "
+        f"WHERE NOT sr.retired AND g.status = 'active' AND sr.golden_record_id {{match}}",
+        sorted(goldens),
+    )
+    canonical = SourceRecord._meta.get_field("canonical")
+    members = [
+        Member(pk, golden, canonical.from_db_value(value, None, connection))
+        for pk, golden, value in rows
+    ]
+    members.sort(key=lambda member: member.pk)
+    return members
 
 
 def _key_query(condition: str, params: list, values: list) -> list[tuple[str, int]]:
-    """One query with an array parameter on PostgreSQL (cheap to plan whatever the
-    number of values); chunks of an IN list elsewhere."""
-    if not values:
-        return []
     key_table = MatchKey._meta.db_table
     record_table = SourceRecord._meta.db_table
     sql = (
@@ -188,7 +495,16 @@ def _key_query(condition: str, params: list, values: list) -> list[tuple[str, in
         f"JOIN {record_table} sr ON sr.id = mk.source_record_id "
         f"WHERE NOT sr.retired AND {condition}"
     )
-    found: list[tuple[str, int]] = []
+    return _value_query(sql, values, params)
+
+
+def _value_query(sql: str, values: list, params: Sequence = ()) -> list[tuple]:
+    """Run ``sql`` whose ``{match}`` compares with ``values``: one query with an
+    array parameter on PostgreSQL (cheap to plan whatever the number of values);
+    chunks of an IN list elsewhere."""
+    if not values:
+        return []
+    found: list[tuple] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(sql.format(match="= ANY(%s)"), [*params, values])
@@ -198,7 +514,7 @@ def _key_query(condition: str, params: list, values: list) -> list[tuple[str, in
                 match = "IN (" + ", ".join(["%s"] * len(chunk)) + ")"
                 cursor.execute(sql.format(match=match), [*params, *chunk])
                 found.extend(cursor.fetchall())
-    return [(key, golden_id) for key, golden_id in found]
+    return found
 
 
 def _chunks(items: list, size: int = SQL_IN_CHUNK):

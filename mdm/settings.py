@@ -156,3 +156,11 @@ MDM_IMPORT_BATCH_SIZE = int(os.environ.get("MDM_IMPORT_BATCH_SIZE", "2000"))
 # is written (one core each); 0: everything in-process. Small files stay in-process.
 MDM_IMPORT_VALIDATION_WORKERS = int(os.environ.get("MDM_IMPORT_VALIDATION_WORKERS", "1"))
 MDM_IMPORT_PARALLEL_MIN_BYTES = int(os.environ.get("MDM_IMPORT_PARALLEL_MIN_BYTES", "1000000"))
+
+# Matching thresholds per domain, overriding each domain's declared ones, as
+# "domain:auto:review" items separated by commas (e.g. "customer:0.995:0.7").
+MDM_MATCH_THRESHOLDS = {
+    item.split(":")[0]: (float(item.split(":")[1]), float(item.split(":")[2]))
+    for item in os.environ.get("MDM_MATCH_THRESHOLDS", "").replace(" ", "").split(",")
+    if item
+}

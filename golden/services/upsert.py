@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from matching import reviews
 from matching import services as matching
 
 from .. import global_ids
@@ -67,6 +68,9 @@ class UpsertResult:
     quality_issues: list[dict[str, str]] = field(default_factory=list)
     matched_on: list[str] = field(default_factory=list)
     source_record_id: int | None = None
+    probability: float = 0.0  # of the match that placed the record (1.0: same identifier)
+    explanation: list[dict[str, Any]] = field(default_factory=list)
+    queued_for_review: int = 0  # doubtful candidates put in the review queue
 
 
 @dataclass
@@ -77,7 +81,7 @@ class _Row:
     canonical: dict[str, Any]
     issues: list[dict[str, str]]
     digest: str
-    keys: dict[str, str]  # identity keys (attribute → key) for matching and the index
+    keys: matching.RecordKeys  # identity and blocking keys for matching and the index
     record: SourceRecord | None = None
 
 
@@ -248,10 +252,18 @@ def _write(
         else:
             arriving.append(row)
 
+    model = matching.current_model(domain)
+    vetoed = None
+    if model is not None and any(row.record is not None for row in arriving):
+        # Records brought back keep their stewards' not-a-match decisions.
+        binding = reviews.vetoes(model, [row.record.pk for row in arriving if row.record])
+        vetoed = [binding.get(row.record.pk, set()) if row.record else () for row in arriving]
     decisions = matching.match_new_records(
         domain,
         [row.canonical for row in arriving],
         keys_per_record=[row.keys for row in arriving],
+        vetoed=vetoed,
+        model=model,
     )
 
     # Lock every existing golden record this batch touches, then re-check it.
@@ -367,6 +379,9 @@ def _write(
     )
     matching.replace_keys(domain, [row.record for row in updated], [row.keys for row in updated])
     matching.index_new_records(domain, new_records, new_keys)
+    queued = _queue_reviews(domain, model, arriving, decisions)
+    if model is not None and changed:
+        reviews.offer_changed(domain, model, [row.record for row in changed])
 
     # Recompute every existing golden record this batch touched from its live members.
     affected: dict[int, GoldenRecord] = dict(locked)
@@ -396,7 +411,7 @@ def _write(
     for row, decision in zip(arriving, decisions, strict=True):
         target = target_of[row.key]
         late = isinstance(target, tuple) and target[0] == "late"
-        joined = decision.probability > 0 and not late
+        joined = decision.joins and not late
         if row.record.pk in revived_ids:
             outcome = Outcome.UPDATED
         elif joined:
@@ -404,11 +419,36 @@ def _write(
         else:
             outcome = Outcome.CREATED
         result = _result(row, outcome, row.record.golden_record.global_id)
-        result.matched_on = [entry["attribute"] for entry in decision.explanation]
+        if joined:
+            result.probability = decision.probability
+            result.explanation = decision.explanation
+            result.matched_on = [
+                entry["comparison"]
+                for entry in decision.explanation
+                if entry["weight"] is None or entry["weight"] > 0
+            ]
+        result.queued_for_review = queued.get(row.record.pk, 0)
         results[row.key] = result
     for row in changed:
         results[row.key] = _result(row, Outcome.UPDATED, row.record.golden_record.global_id)
     return results
+
+
+def _queue_reviews(domain, model, arriving: list[_Row], decisions) -> dict[int, int]:
+    """Put the doubtful candidates of arriving records in the review queue; returns
+    source record id → pairs queued."""
+    pairs = []
+    for row, decision in zip(arriving, decisions, strict=True):
+        for member, probability, explanation in decision.review:
+            other = arriving[member[1]].record.pk if isinstance(member, tuple) else member
+            pairs.append((row.record.pk, other, probability, explanation))
+    if not pairs:
+        return {}
+    reviews.queue(domain, model, pairs)
+    queued: dict[int, int] = {}
+    for record, _, _, _ in pairs:
+        queued[record] = queued.get(record, 0) + 1
+    return queued
 
 
 def _fill(row: _Row, now, system: SourceSystem) -> None:

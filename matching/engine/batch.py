@@ -5,15 +5,15 @@ input order (so a batch and a sequence of single upserts end in the same cluster
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .clustering import Decision, decide
-from .scoring import Model, probability_of
+from .clustering import Decision
+from .linking import Linker
+from .scoring import Model
 
 
 @dataclass
@@ -35,41 +35,10 @@ def link_in_order(
 ) -> BatchResult:
     """Cluster records ``0..n-1`` placing each against the clusters of the records
     before it. ``pairs`` are candidate pairs (i < j) from blocking."""
-    levels = model.level_matrix(features, pairs)
-    weights = model.weights_of_matrix(levels)
-    earlier: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    for (i, j), weight in zip(pairs.tolist(), weights.tolist(), strict=True):
-        earlier[j].append((i, weight))
-    cluster_of: list[int] = []
-    members: dict[int, list[int]] = {}
-    decisions: list[Decision] = []
-    extra = 0
-    for record in range(len(features)):
-        known = dict(earlier.get(record, ()))
-        candidates: dict[int, dict[int, float]] = {}
-        for other in list(known):
-            cluster = cluster_of[other]
-            if cluster in candidates:
-                continue
-            scores = {}
-            for member in members[cluster]:
-                if member not in known:
-                    known[member] = model.weight_of(
-                        model.levels(features[record], features[member])
-                    )
-                    extra += 1
-                scores[member] = probability_of(known[member])
-            candidates[cluster] = scores
-        decision = decide(
-            candidates,
-            model.thresholds,
-            vetoed=(vetoed or {}).get(record, set()),
-        )
-        decisions.append(decision)
-        if decision.attaches:
-            cluster_of.append(decision.cluster)
-            members[decision.cluster].append(record)
-        else:
-            cluster_of.append(record)
-            members[record] = [record]
-    return BatchResult(cluster_of, decisions, pairs, weights, extra)
+    linker = Linker(model, features, pairs)
+    decisions = [
+        linker.place(record, vetoed=(vetoed or {}).get(record, ()))
+        for record in range(len(features))
+    ]
+    cluster_of = [linker.cluster_of[record] for record in range(len(features))]
+    return BatchResult(cluster_of, decisions, pairs, linker.weights, linker.extra_scores)

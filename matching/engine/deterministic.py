@@ -85,6 +85,16 @@ class DeterministicResolver:
             self._add(key, cluster)
 
     def place(self, keys: Mapping[str, str]) -> Placement:
+        """:meth:`find`, then :meth:`register` the record where it went."""
+        placement = self.find(keys)
+        if placement is None:
+            placement = Placement(cluster=self.new_cluster(), is_new=True)
+        self.register(keys, placement.cluster)
+        return placement
+
+    def find(self, keys: Mapping[str, str]) -> Placement | None:
+        """The cluster a record with identity ``keys`` joins, or None (nothing
+        registered: the caller decides and calls :meth:`register`)."""
         candidates: dict[Hashable, list[str]] = {}
         for attribute, key in keys.items():
             for cluster in self._clusters_by_key.get(key, ()):
@@ -94,17 +104,27 @@ class DeterministicResolver:
             for cluster, matched in candidates.items()
             if not self._vetoed(cluster, keys)
         ]
-        if eligible:
-            cluster, matched = max(eligible, key=lambda item: self._rank(*item))
-            placement = Placement(cluster=cluster, is_new=False, matched_on=tuple(sorted(matched)))
-        else:
-            self._new_clusters += 1
-            cluster = ("new", self._new_clusters)
-            self._age[cluster] = (1, self._new_clusters)
-            placement = Placement(cluster=cluster, is_new=True)
+        if not eligible:
+            return None
+        cluster, matched = max(eligible, key=lambda item: self._rank(*item))
+        return Placement(cluster=cluster, is_new=False, matched_on=tuple(sorted(matched)))
+
+    def conflicts(self, cluster: Hashable, keys: Mapping[str, str]) -> bool:
+        """Whether ``cluster`` carries a strong identifier of the same kind as one of
+        ``keys`` with another value (then the record may never join it)."""
+        return self._vetoed(cluster, keys)
+
+    def new_cluster(self) -> tuple:
+        self._new_clusters += 1
+        cluster = ("new", self._new_clusters)
+        self._age[cluster] = (1, self._new_clusters)
+        return cluster
+
+    def register(self, keys: Mapping[str, str], cluster: Hashable) -> None:
+        """Record that a record with identity ``keys`` now belongs to ``cluster``."""
+        self._age.setdefault(cluster, (1, cluster))
         for key in keys.values():
-            self._add(key, placement.cluster)
-        return placement
+            self._add(key, cluster)
 
     def _add(self, key: str, cluster: Hashable) -> None:
         self._clusters_by_key.setdefault(key, set()).add(cluster)
