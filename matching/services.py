@@ -144,7 +144,8 @@ def thresholds_for(domain: Domain) -> Thresholds:
     return domain.matching.thresholds
 
 
-_models: dict[tuple[str, int], Model] = {}
+# (domain, parameters version) → (the spec it was built from, the model).
+_models: dict[tuple[str, int], tuple[Any, Model]] = {}
 
 
 def current_model(domain: Domain, *, thresholds: Thresholds | None = None) -> Model | None:
@@ -160,8 +161,10 @@ def current_model(domain: Domain, *, thresholds: Thresholds | None = None) -> Mo
         .first()
     )
     version = stored or 0
-    model = _models.get((domain.name, version))
-    if model is None:
+    cached = _models.get((domain.name, version))
+    if cached is not None and cached[0] is spec:
+        model = cached[1]
+    else:
         parameters = None
         if stored:
             row = MatchParameters.objects.get(domain=domain.name, version=version)
@@ -172,7 +175,7 @@ def current_model(domain: Domain, *, thresholds: Thresholds | None = None) -> Mo
             # Stored for comparisons the domain no longer declares: use the defaults
             # until the model is trained again.
             model = spec.model()
-        _models[(domain.name, version)] = model
+        _models[(domain.name, version)] = (spec, model)
     wanted = thresholds or thresholds_for(domain)
     if wanted != model.thresholds:
         model = spec.model(model.parameters, wanted)

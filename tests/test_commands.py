@@ -54,7 +54,10 @@ def test_import_reports_and_writes_rejected_rows_to_the_errors_file(db, customer
         str(customers), "customer", "ERP", "--create-system", "--errors-out", str(errors)
     )
 
-    assert "4 read, 2 created, 0 updated, 0 unchanged, 1 attached, 1 rejected" in output
+    assert (
+        "4 read, 2 created, 0 updated, 0 unchanged, 1 attached, 0 queued for review, 1 rejected"
+        in output
+    )
     assert SourceRecord.objects.count() == 3
     assert GoldenRecord.objects.count() == 2
     rows = list(csv.DictReader(errors.open(encoding="utf-8")))
@@ -80,7 +83,10 @@ def test_importing_the_same_file_twice_changes_and_publishes_nothing(db, custome
         str(customers), "customer", "ERP", "--errors-out", str(tmp_path / "e2.csv")
     )
 
-    assert "4 read, 0 created, 0 updated, 3 unchanged, 0 attached, 1 rejected" in output
+    assert (
+        "4 read, 0 created, 0 updated, 3 unchanged, 0 attached, 0 queued for review, 1 rejected"
+        in output
+    )
     assert state() == before
 
 
@@ -129,7 +135,10 @@ def test_json_lines(db, tmp_path):
         str(path), "material", "WMS", "--create-system", "--errors-out", str(errors)
     )
 
-    assert "4 read, 1 created, 0 updated, 0 unchanged, 1 attached, 2 rejected" in output
+    assert (
+        "4 read, 1 created, 0 updated, 0 unchanged, 1 attached, 0 queued for review, 2 rejected"
+        in output
+    )
     reported = [json.loads(line) for line in errors.read_text().splitlines()]
     assert [(r["row_number"], r["error_reason"][:14]) for r in reported] == [
         (3, "not valid JSON"),
@@ -422,7 +431,11 @@ def test_validation_in_a_helper_process_gives_the_same_result(db, tmp_path, sett
     assert with_helper == in_process
     assert in_process[0].startswith("121 read, ")
     assert in_process[0].endswith(
-        ", 1 updated, 0 unchanged, " + in_process[0].split(", ")[4] + ", 1 rejected"
+        ", 1 updated, 0 unchanged, "
+        + in_process[0].split(", ")[4]
+        + ", "
+        + in_process[0].split(", ")[5]
+        + ", 1 rejected"
     )
     assert len(in_process[1]) < 119  # identifiers linked records across batches
     assert_invariants()

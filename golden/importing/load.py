@@ -34,6 +34,7 @@ class ImportSummary:
     updated: int = 0
     unchanged: int = 0
     attached: int = 0
+    queued_for_review: int = 0  # records with doubtful candidates put in the review queue
     rejected: int = 0
     duplicate_keys: int = 0
     with_quality_issues: int = 0
@@ -49,6 +50,7 @@ class ImportSummary:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "attached": self.attached,
+            "queued_for_review": self.queued_for_review,
             "rejected": self.rejected,
             "duplicate_keys": self.duplicate_keys,
             "with_quality_issues": self.with_quality_issues,
@@ -223,6 +225,8 @@ def _write_report(report, system, domain, summary, writer, acting_user, label, r
             continue
         outcome = result.outcome.value
         setattr(summary, outcome, getattr(summary, outcome) + 1)
+        if result.queued_for_review:
+            summary.queued_for_review += 1
         if result.quality_issues and result.outcome != Outcome.UNCHANGED:
             summary.with_quality_issues += 1
 

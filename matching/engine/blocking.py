@@ -245,3 +245,112 @@ def group_pairs(labels: Mapping[Hashable, Hashable], index_of: Mapping[Hashable,
         for position, i in enumerate(group):
             for j in group[position + 1 :]:
                 yield (i, j)
+
+
+# Key functions of parties (customers, suppliers) --------------------------------------
+
+
+def each(attribute: str, key: Callable[[str], str] = n.fold) -> Callable:
+    """One key per value of a multi-valued attribute (phone numbers)."""
+
+    def keys(values):
+        value = values.get(attribute)
+        items = value if isinstance(value, list) else [value]
+        return [key(str(item)) for item in items if item not in (None, "")]
+
+    keys.__name__ = f"each_{attribute}"
+    return keys
+
+
+def place(attribute: str) -> Callable:
+    """A city in any script ("北京市" and "Beijing" give one key)."""
+
+    def keys(values):
+        text = n.place_key(first_value(values, attribute))
+        return [text] if text else []
+
+    return keys
+
+
+def _name_sounds(values: Mapping[str, Any], attributes: Sequence[str]) -> list[str]:
+    import jellyfish
+
+    sounds = []
+    for attribute in attributes:
+        for word in n.ascii_key(first_value(values, attribute)).split():
+            word = n.name_key(n.given_name_key(word))
+            if word.isalpha():
+                sounds.append(jellyfish.metaphone(word) or word)
+    return sounds
+
+
+def name_sounds(*attributes: str) -> Callable:
+    """Each name word's Metaphone code (given names made canonical first): one key per
+    word, so a typo or a swap in one word leaves the others."""
+
+    def keys(values):
+        return sorted(set(_name_sounds(values, attributes)))
+
+    return keys
+
+
+def full_name_sound(*attributes: str) -> Callable:
+    """All name words' Metaphone codes, sorted, as one key: indifferent to the order of
+    the names and to which field holds them."""
+
+    def keys(values):
+        sounds = _name_sounds(values, attributes)
+        return [" ".join(sorted(sounds))] if sounds else []
+
+    return keys
+
+
+def house(attribute: str) -> Callable:
+    """The first house number and the first three letters of the street's name."""
+
+    def keys(values):
+        words = n.street_core(first_value(values, attribute)).split()
+        numbers = [w for w in words if any(c.isdigit() for c in w)]
+        names = [w for w in words if not any(c.isdigit() for c in w)]
+        if not numbers:
+            return []
+        return [f"{numbers[0]} {names[0][:3]}" if names else numbers[0]]
+
+    return keys
+
+
+def organization_name(attribute: str, words: int = 2) -> Callable:
+    """The first ``words`` words of the name without its legal form; for Chinese names
+    the first and the last four characters, so that a name with and without its city
+    share a key ("北京华信科技" and "华信科技")."""
+
+    def keys(values):
+        core = n.company_name(first_value(values, attribute)).core
+        if not core:
+            return []
+        compact = core.replace(" ", "")
+        if any(_is_cjk(c) for c in compact):
+            return sorted({compact[:4], compact[-4:]})
+        return [" ".join(n.name_key(core).split()[:words])]
+
+    return keys
+
+
+def organization_sound(attribute: str) -> Callable:
+    """Metaphone of the first word of the name without its legal form (Latin script)."""
+    import jellyfish
+
+    def keys(values):
+        core = n.name_key(n.company_name(first_value(values, attribute)).core).split()
+        if not core or not core[0].isalpha():
+            return []
+        return [jellyfish.metaphone(core[0]) or core[0]]
+
+    return keys
+
+
+def web_domain(*attributes: str) -> Callable:
+    def keys(values):
+        return sorted({n.web_domain(first_value(values, a)) for a in attributes} - {""})
+
+    return keys

@@ -94,7 +94,15 @@ class Command(BaseCommand):
             prefix
             + ", ".join(
                 f"{counts[name]} {name.replace('_', ' ')}"
-                for name in ("read", "created", "updated", "unchanged", "attached", "rejected")
+                for name in (
+                    "read",
+                    "created",
+                    "updated",
+                    "unchanged",
+                    "attached",
+                    "queued_for_review",
+                    "rejected",
+                )
             )
             + f"; {summary.duplicate_keys} duplicate keys (last wins)"
             + f"; {summary.with_quality_issues} with data-quality issues"

@@ -1,0 +1,379 @@
+"""Fuzzy matching wired into the service: upsert, imports, the review queue,
+not-a-match memory, rematch, explain and training.
+
+The material domain's matching is replaced here by a small declaration whose
+weights are easy to follow, so each test states exactly why a pair scores as it
+does (the shipped declarations are measured by the benchmarks in bench/):
+
+    prior                      log2(0.01 / 0.99)   = -6.63
+    name exact                 log2(0.7 / 0.001)   = +9.45
+    name similar (JW >= 0.9)   log2(0.2 / 0.01)    = +4.32
+    name different                                  = -3.31
+    manufacturer same          log2(0.9 / 0.05)    = +4.17
+    manufacturer different                          = -3.25
+    part number same           log2(0.99 / 0.001)  = +9.95
+    part number different      log2(0.01 / 0.999)  = -6.64
+
+Automatic at 0.99 (weight >= 6.63), review from 0.6 (weight >= 0.58).
+"""
+
+import csv
+import dataclasses
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from golden.domains import DOMAINS
+from golden.models import GoldenRecord, JournalEntry, SourceRecord
+from golden.services import Outcome, SourceInput, upsert_source_record, upsert_source_records
+from matching import reviews, services
+from matching.engine import blocking as b
+from matching.engine import comparisons as c
+from matching.engine.scoring import Thresholds
+from matching.engine.spec import MatchSpec
+from matching.models import MatchKey, MatchParameters, ReviewItem
+
+from .invariants import assert_invariants, partition
+
+SPEC = MatchSpec(
+    comparisons=(
+        c.Text("name", thresholds=(0.9,)),
+        c.Exact("manufacturer"),
+        c.Exact("manufacturer_part_number", label="part number"),
+    ),
+    blocking=(b.BlockingRule("name", b.prefix("name", 4)),),
+    m={
+        "name": [0.7, 0.2, 0.1],
+        "manufacturer": [0.9, 0.1],
+        "manufacturer_part_number": [0.99, 0.01],
+    },
+    u={
+        "name": [0.001, 0.01, 0.989],
+        "manufacturer": [0.05, 0.95],
+        "manufacturer_part_number": [0.001, 0.999],
+    },
+    prior=0.01,
+    thresholds=Thresholds(auto=0.99, review=0.6),
+)
+
+
+@pytest.fixture(autouse=True)
+def material_spec(monkeypatch):
+    monkeypatch.setitem(
+        DOMAINS, "material", dataclasses.replace(DOMAINS["material"], matching=SPEC)
+    )
+
+
+def put(system, key, **values):
+    return upsert_source_record(system=system, domain="material", source_key=key, payload=values)
+
+
+def pending():
+    return {
+        (item.record_a.source_key, item.record_b.source_key): round(item.probability, 3)
+        for item in ReviewItem.objects.filter(status=ReviewItem.Status.PENDING)
+    }
+
+
+def test_fuzzy_duplicate_attaches_with_its_explanation(erp, crm):
+    first = put(erp, "M1", name="Turbo pump TP-100", manufacturer="Acme")
+    second = put(crm, "X9", name="TURBO PUMP TP 100", manufacturer="ACME")
+
+    assert second.outcome == Outcome.ATTACHED
+    assert second.global_id == first.global_id
+    assert second.probability == pytest.approx(0.992, abs=0.001)
+    assert {item["comparison"]: item["level"] for item in second.explanation} == {
+        "name": "exact",
+        "manufacturer": "exact",
+    }
+    assert second.matched_on == ["name", "manufacturer"]
+    assert ReviewItem.objects.count() == 0
+    assert_invariants()
+
+
+def test_blocking_keys_are_indexed_next_to_identity_keys(erp):
+    put(erp, "M1", name="Turbo pump", gtin="4006381333931")
+
+    keys = set(MatchKey.objects.values_list("key", flat=True))
+    assert keys == {"~name:turb", "gtin::04006381333931"}
+
+
+def test_doubtful_pair_gets_its_own_golden_record_and_a_review_item(erp, crm):
+    first = put(erp, "M1", name="Turbo pump", manufacturer="Acme")
+    second = put(crm, "X9", name="Turbo pump")  # same name, nothing else: 0.876
+
+    assert second.outcome == Outcome.CREATED
+    assert second.global_id != first.global_id
+    assert second.queued_for_review == 1
+    assert pending() == {("M1", "X9"): 0.876}
+    item = ReviewItem.objects.get()
+    assert item.explanation == [
+        {"comparison": "name", "level": "exact", "description": "same name", "weight": 9.45}
+    ]
+
+
+def test_weak_pair_is_neither_merged_nor_queued(erp, crm):
+    put(erp, "M1", name="Turbo pump", manufacturer="Acme")
+    result = put(crm, "X9", name="Turbo pumps")  # similar name only: 0.17
+
+    assert result.outcome == Outcome.CREATED
+    assert result.queued_for_review == 0
+    assert ReviewItem.objects.count() == 0
+
+
+def _chain(erp, crm, legacy):
+    """A and B match, B and C match, A and C contradict each other (part numbers)."""
+    a = put(erp, "A", name="Vacuum valve", manufacturer="Acme", manufacturer_part_number="P-1")
+    b_ = put(crm, "B", name="Vacuum valve", manufacturer="Acme")
+    c_ = put(legacy, "C", name="Vacuum valve", manufacturer="Acme", manufacturer_part_number="P-2")
+    return a, b_, c_
+
+
+def test_no_chaining_through_one_strong_link(erp, crm, legacy):
+    a, b_, c_ = _chain(erp, crm, legacy)
+
+    assert b_.outcome == Outcome.ATTACHED and b_.global_id == a.global_id
+    # C matches B at 0.992 but A only at 0.56: it does not join the cluster as a whole.
+    assert c_.outcome == Outcome.CREATED
+    assert c_.global_id != a.global_id
+    assert pending() == {("B", "C"): 0.992}
+    assert_invariants()
+
+
+def test_review_merge_decision_merges_the_golden_records(erp, crm, django_user_model):
+    put(erp, "M1", name="Turbo pump", manufacturer="Acme")
+    put(crm, "X9", name="Turbo pump")
+    steward = django_user_model.objects.create_user("steward")
+
+    item = reviews.decide(ReviewItem.objects.get(), merge=True, user=steward)
+
+    assert item.status == ReviewItem.Status.MERGED
+    assert item.decided_by == steward and item.decided_at is not None
+    assert list(partition().values()) == [[("CRM", "X9"), ("ERP", "M1")]]
+    assert JournalEntry.objects.filter(action="merge", actor=steward).exists()
+    with pytest.raises(reviews.ReviewError, match="already decided"):
+        reviews.decide(item, merge=False, user=steward)
+    assert_invariants()
+
+
+def test_not_a_match_is_remembered_and_offered_again_only_after_a_compared_change(erp, crm):
+    put(erp, "M1", name="Turbo pump", manufacturer="Acme")
+    put(crm, "X9", name="Turbo pump")
+    reviews.decide(ReviewItem.objects.get(), merge=False)
+
+    # Changing an attribute the model does not compare: the decision stands.
+    put(crm, "X9", name="Turbo pump", category="pumps")
+    assert ReviewItem.objects.get().status == ReviewItem.Status.NOT_A_MATCH
+    # A rematch with a lower threshold would merge them, but the decision vetoes it.
+    out = io.StringIO()
+    call_command("rematch", "--domain", "material", "--auto", "0.8", "--dry-run", stdout=out)
+    assert "would merge: 0" in out.getvalue()
+    assert "would enter review: 0" in out.getvalue()
+
+    # Changing a compared attribute: the pair is scored again and offered again.
+    put(crm, "X9", name="Turbo pump", manufacturer_part_number="TP-9")
+    item = ReviewItem.objects.get()
+    assert item.status == ReviewItem.Status.PENDING
+    assert item.note == reviews.OFFERED_AGAIN
+    assert len(partition()) == 2
+
+
+def test_not_a_match_on_records_already_together_splits_them(erp, crm):
+    put(erp, "M1", name="Turbo pump", manufacturer="Acme")
+    put(crm, "X9", name="Turbo pump")
+    item = ReviewItem.objects.get()
+    reviews.decide(item, merge=True)
+    # A second opinion on a fresh item for the same records: not a match.
+    ReviewItem.objects.filter(pk=item.pk).update(status=ReviewItem.Status.PENDING)
+
+    reviews.decide(ReviewItem.objects.get(), merge=False)
+
+    assert len(partition()) == 2
+    assert_invariants()
+
+
+def test_batch_and_single_upserts_agree(erp):
+    rows = [
+        ("A", {"name": "Vacuum valve", "manufacturer": "Acme", "manufacturer_part_number": "P-1"}),
+        ("B", {"name": "Vacuum valve", "manufacturer": "Acme"}),
+        ("C", {"name": "Vacuum valve", "manufacturer": "Acme", "manufacturer_part_number": "P-2"}),
+        ("D", {"name": "Turbo pump", "manufacturer": "Acme"}),
+        ("E", {"name": "Turbo pumps", "manufacturer": "Acme"}),
+        ("F", {"name": "Turbo pump"}),
+        ("G", {"name": "Turbo pump", "manufacturer": "Acme", "gtin": "4006381333931"}),
+        ("H", {"name": "Pump, turbo", "gtin": "4006381333931"}),
+        ("I", {"name": "Vacuum valve", "manufacturer": "Acme", "manufacturer_part_number": "P-2"}),
+    ]
+
+    def clusters():
+        groups = {}
+        for global_id, xrefs in partition().items():
+            groups[global_id] = frozenset(key for _, key in xrefs)
+        queued = set(pending())
+        return set(groups.values()), queued
+
+    class Rollback(Exception):
+        pass
+
+    outcomes = {}
+    for mode in ("batch", "single"):
+        try:
+            with transaction.atomic():
+                if mode == "batch":
+                    upsert_source_records(
+                        system=erp,
+                        domain="material",
+                        records=[SourceInput(key, values) for key, values in rows],
+                    )
+                else:
+                    for key, values in rows:
+                        upsert_source_record(
+                            system=erp, domain="material", source_key=key, payload=values
+                        )
+                outcomes[mode] = clusters()
+                raise Rollback
+        except Rollback:
+            pass
+
+    assert outcomes["batch"] == outcomes["single"]
+    groups, queued = outcomes["batch"]
+    assert frozenset({"A", "B"}) in groups
+    assert frozenset({"C", "I"}) in groups  # same part number
+    assert frozenset({"D", "G", "H"}) in groups  # H by its GTIN
+    assert ("B", "C") in queued
+
+
+def test_import_file_matches_like_upserts(erp, tmp_path):
+    path = tmp_path / "materials.csv"
+    path.write_text(
+        "source_key,name,manufacturer\nM1,Turbo pump,Acme\nM2,TURBO PUMP,acme\nM3,Turbo pump,\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    call_command("import_records", str(path), "--domain", "material", "--system", "ERP", stdout=out)
+
+    assert "2 created, 0 updated, 0 unchanged, 1 attached, 1 queued for review" in out.getvalue()
+    assert sorted(map(sorted, partition().values())) == [
+        [("ERP", "M1"), ("ERP", "M2")],
+        [("ERP", "M3")],
+    ]
+    assert pending() == {("M1", "M3"): 0.876}
+
+
+def test_export_reviews_writes_pending_pairs_most_probable_first(erp, crm, legacy, tmp_path):
+    put(erp, "=cmd|' /C calc'!A0", name="Turbo pump", manufacturer="Acme")
+    put(crm, "X9", name="Turbo pump")
+    _chain(erp, crm, legacy)
+    target = tmp_path / "reviews.csv"
+
+    call_command("export_reviews", "--domain", "material", "--output", str(target))
+
+    rows = list(csv.reader(target.open(encoding="utf-8")))
+    assert rows[0] == ["system_a", "key_a", "system_b", "key_b", "probability"]
+    assert rows[1] == ["CRM", "B", "LEGACY", "C", "0.9922"]
+    # A key that a spreadsheet would run as a formula is written as text.
+    assert rows[2] == ["ERP", "'=cmd|' /C calc'!A0", "CRM", "X9", "0.8761"]
+    assert len(rows) == 3
+
+
+def test_rematch_dry_run_changes_nothing_then_rematch_applies(erp, crm):
+    put(erp, "M1", name="Turbo pump", manufacturer="Acme")
+    put(crm, "X9", name="Turbo pump")
+    before = (
+        partition(),
+        JournalEntry.objects.count(),
+        list(ReviewItem.objects.values_list("status", "probability")),
+        list(GoldenRecord.objects.values_list("pk", "status", "version")),
+    )
+
+    out = io.StringIO()
+    call_command("rematch", "--domain", "material", "--auto", "0.85", "--dry-run", stdout=out)
+
+    assert "would merge: 1" in out.getvalue()
+    assert "dry run: nothing changed" in out.getvalue()
+    after = (
+        partition(),
+        JournalEntry.objects.count(),
+        list(ReviewItem.objects.values_list("status", "probability")),
+        list(GoldenRecord.objects.values_list("pk", "status", "version")),
+    )
+    assert after == before
+
+    call_command("rematch", "--domain", "material", "--auto", "0.85", stdout=io.StringIO())
+    assert list(partition().values()) == [[("CRM", "X9"), ("ERP", "M1")]]
+    assert_invariants()
+
+
+def test_rematch_splits_a_cluster_that_no_longer_matches_but_not_a_stewards_merge(erp, crm):
+    put(erp, "M1", name="Turbo pump", manufacturer="Acme")
+    put(crm, "X9", name="TURBO PUMP", manufacturer="acme")
+    assert len(partition()) == 1
+
+    out = io.StringIO()
+    call_command("rematch", "--domain", "material", "--auto", "0.999", "--dry-run", stdout=out)
+    assert "would split: 1" in out.getvalue()
+    assert "ERP:M1 | CRM:X9" in out.getvalue()
+
+    call_command("rematch", "--domain", "material", "--auto", "0.999", stdout=io.StringIO())
+    assert len(partition()) == 2
+    assert_invariants()
+
+
+def test_explain_shows_levels_weights_probability_and_verdict(erp, crm):
+    first = put(erp, "M1", name="Turbo pump", manufacturer="Acme")
+    put(crm, "X9", name="Turbo pump")
+    out = io.StringIO()
+
+    call_command("explain", "ERP:M1", "CRM:X9", stdout=out)
+
+    text = out.getvalue()
+    assert "ERP:M1 vs CRM:X9 (material)" in text
+    assert "match probability 0.8761 (weight +2.82 bits)" in text
+    assert "-6.63  prior" in text
+    assert "+9.45  name: same name" in text
+    assert "No shared identifier" in text
+    assert "doubtful: a steward reviews them." in text
+
+    out = io.StringIO()
+    call_command("explain", first.global_id, "CRM:X9", stdout=out)
+    assert f"{first.global_id} vs CRM:X9" in out.getvalue()
+
+
+def test_explain_names_what_it_cannot_find(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no source record ERP:404"):
+        call_command("explain", "ERP:404", "ERP:405")
+    with pytest.raises(CommandError, match="give SYSTEM:KEY"):
+        call_command("explain", "nonsense", "ERP:405")
+
+
+def test_train_matcher_stores_a_new_version_that_matching_uses(erp, crm):
+    for n in range(30):
+        put(erp, f"E{n}", name=f"Part number {n} housing", manufacturer=f"Maker {n % 7}")
+        put(crm, f"C{n}", name=f"Part number {n} housing", manufacturer=f"Maker {n % 7}")
+    out = io.StringIO()
+
+    call_command("train_matcher", "--domain", "material", "--random-pairs", "2000", stdout=out)
+
+    stored = MatchParameters.objects.get()
+    assert stored.version == 1
+    assert "stored as material parameters version 1" in out.getvalue()
+    assert "EM over" in out.getvalue()
+    model = services.current_model(DOMAINS["material"])
+    assert model.parameters.source.startswith("em")
+    assert model.parameters.m == stored.parameters["m"]
+
+    call_command("train_matcher", "--domain", "material", "--random-pairs", "2000", "--dry-run")
+    assert MatchParameters.objects.count() == 1
+
+
+def test_retired_records_leave_the_index(erp):
+    from golden.services import retire_source_record
+
+    put(erp, "M1", name="Turbo pump")
+    retire_source_record(source_record=SourceRecord.objects.get())
+
+    assert MatchKey.objects.count() == 0
