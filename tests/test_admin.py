@@ -44,6 +44,8 @@ def test_anonymous_users_are_sent_to_login(client, acme):
         "golden_attributeoverride",
         "golden_globalidcounter",
         "matching_matchkey",
+        "matching_reviewitem",
+        "matching_matchparameters",
     ],
 )
 def test_every_model_has_a_working_changelist(steward_client, acme, name):

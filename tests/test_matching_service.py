@@ -377,3 +377,33 @@ def test_retired_records_leave_the_index(erp):
     retire_source_record(source_record=SourceRecord.objects.get())
 
     assert MatchKey.objects.count() == 0
+
+
+@pytest.fixture
+def steward_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("steward", "s@x.example", "pw-steward-1")
+    client.force_login(user)
+    return client
+
+
+def test_admin_review_queue_shows_the_explanation_and_decides(steward_client, erp, crm):
+    from django.urls import reverse
+
+    put(erp, "M1", name="Turbo pump", manufacturer="Acme")
+    put(crm, "X9", name="Turbo pump")
+    item = ReviewItem.objects.get()
+
+    page = steward_client.get(reverse("admin:matching_reviewitem_change", args=[item.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "same name" in text and "+9.45" in text and "0.876" in text
+
+    response = steward_client.post(
+        reverse("admin:matching_reviewitem_changelist"),
+        {"action": "not_a_match", "_selected_action": [item.pk]},
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == ReviewItem.Status.NOT_A_MATCH
+    assert item.decided_by.username == "steward"
+    assert len(partition()) == 2

@@ -102,3 +102,35 @@ def test_parallel_upserts_sharing_a_tax_id_end_in_one_golden_record():
     assert GoldenRecord.objects.filter(status="active").count() == 1
     assert SourceRecord.objects.count() == 40
     assert_invariants()
+
+
+def test_parallel_upserts_of_fuzzy_duplicates_give_one_golden_record(monkeypatch):
+    """No shared identifier, only fuzzy evidence: the blocking-key locks serialise
+    the writers, so each one sees the records committed before it."""
+    import dataclasses
+
+    from golden.domains import DOMAINS
+
+    from .test_matching_service import SPEC
+
+    monkeypatch.setitem(
+        DOMAINS, "material", dataclasses.replace(DOMAINS["material"], matching=SPEC)
+    )
+    systems = [SourceSystem.objects.create(code=f"S{n}", name=f"S{n}") for n in range(4)]
+    spellings = ["Turbo pump", "TURBO PUMP", "turbo pump", "Turbo  Pump"]
+
+    def upsert(n):
+        close_old_connections()
+        return upsert_source_record(
+            system=systems[n % 4],
+            domain="material",
+            source_key=f"K{n}",
+            payload={"name": spellings[n % 4], "manufacturer": "Acme"},
+        )
+
+    results = in_parallel(16, upsert, range(16))
+
+    assert SourceRecord.objects.count() == 16
+    assert GoldenRecord.objects.filter(status="active").count() == 1
+    assert len({result.global_id for result in results}) == 1
+    assert_invariants()
