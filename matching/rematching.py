@@ -66,7 +66,10 @@ def plan(domain: Domain, model: Model) -> Plan:
         model,
         [model.prepare(canonical) for _, _, canonical in rows],
         pairs_from_keys(
-            [k.blocking for k in keys], first_new=0, max_block=domain.matching.max_block
+            [k.blocking for k in keys],
+            first_new=0,
+            max_block=domain.matching.max_block,
+            window=domain.matching.window,
         ),
         member_ids=ids,
     )

@@ -275,6 +275,7 @@ def match_new_records(
             + [keys.blocking for keys in keys_per_record],
             first_new=known,
             max_block=domain.matching.max_block,
+            window=domain.matching.window,
         ),
         clusters={index: member.golden_record_id for index, member in enumerate(members)},
         member_ids=[member.pk for member in members] + [("row", i) for i in range(len(records))],
@@ -430,35 +431,44 @@ def _cluster_keys(golden_ids: set[int]) -> list[tuple[str, int]]:
 
 
 def _blocked_on_file(domain: Domain, keys: set[str], spec) -> list[tuple[str, int]]:
-    """(blocking key, source record id): the records under each key, at most
-    ``spec.max_block`` of them (the most recent), so a very common key costs no
-    more than a rare one."""
+    """(blocking key, source record id) of the records on file under ``keys``.
+
+    As in batch blocking, a block larger than ``spec.max_block`` is compared only
+    with its ``spec.window`` most recent records, so a very common key costs no
+    more than a rare one and cost stays flat however many records share it."""
     if not keys:
         return []
     table = MatchKey._meta.db_table
-    cap = spec.max_block
-    found: list[tuple[str, int]] = []
+    limit = spec.max_block + 1  # one more tells an oversized block
+    found: list[tuple[str, int, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"SELECT k.key, x.source_record_id FROM unnest(%s::text[]) AS k(key) "
-                f"CROSS JOIN LATERAL (SELECT mk.source_record_id FROM {table} mk "
+                f"SELECT k.key, x.source_record_id, x.id FROM unnest(%s::text[]) AS k(key) "
+                f"CROSS JOIN LATERAL (SELECT mk.source_record_id, mk.id FROM {table} mk "
                 f"WHERE mk.domain = %s AND mk.key = k.key ORDER BY mk.id DESC LIMIT %s) x",
-                [sorted(keys), domain.name, cap],
+                [sorted(keys), domain.name, limit],
             )
             found.extend(cursor.fetchall())
         else:
             for chunk in _chunks(sorted(keys)):
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(
-                    f"SELECT key, source_record_id FROM (SELECT mk.key, mk.source_record_id, "
-                    f"row_number() OVER (PARTITION BY mk.key ORDER BY mk.id DESC) AS rank "
+                    f"SELECT key, source_record_id, id FROM (SELECT mk.key, mk.source_record_id, "
+                    f"mk.id, row_number() OVER (PARTITION BY mk.key ORDER BY mk.id DESC) AS rank "
                     f"FROM {table} mk WHERE mk.domain = %s AND mk.key IN ({marks})) "
                     f"WHERE rank <= %s",
-                    [domain.name, *chunk, cap],
+                    [domain.name, *chunk, limit],
                 )
                 found.extend(cursor.fetchall())
-    return found
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for key, pk, _ in sorted(found, key=lambda row: (row[0], -row[2])):  # newest first
+        by_key[key].append(pk)
+    return [
+        (key, pk)
+        for key, pks in by_key.items()
+        for pk in (pks if len(pks) <= spec.max_block else pks[: spec.window])
+    ]
 
 
 def _members_of_records(

@@ -407,3 +407,15 @@ def test_admin_review_queue_shows_the_explanation_and_decides(steward_client, er
     assert item.status == ReviewItem.Status.NOT_A_MATCH
     assert item.decided_by.username == "steward"
     assert len(partition()) == 2
+
+
+def test_an_oversized_block_on_file_yields_only_its_newest_records(erp):
+    small = dataclasses.replace(SPEC, max_block=3, window=2)
+    for n in range(5):
+        put(erp, f"K{n}", name=f"Turbo pump model {n}")
+    ids = list(SourceRecord.objects.order_by("pk").values_list("pk", flat=True))
+
+    found = services._blocked_on_file(DOMAINS["material"], {"~name:turb"}, small)
+    assert sorted(pk for _, pk in found) == ids[-2:]
+    found = services._blocked_on_file(DOMAINS["material"], {"~name:turb"}, SPEC)
+    assert sorted(pk for _, pk in found) == ids

@@ -22,6 +22,8 @@ class MatchSpec:
     prior: float
     thresholds: Thresholds = field(default_factory=Thresholds)
     max_block: int = 200
+    #: Records of an oversized block are compared with this many neighbours only.
+    window: int = 20
 
     def __post_init__(self) -> None:
         for comparison in self.comparisons:
@@ -43,4 +45,4 @@ class MatchSpec:
         )
 
     def blocker(self) -> Blocker:
-        return Blocker(self.blocking, max_block=self.max_block)
+        return Blocker(self.blocking, max_block=self.max_block, window=self.window)
