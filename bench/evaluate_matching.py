@@ -103,7 +103,7 @@ def main() -> None:
         u = training.estimate_u(model, model.level_matrix(features, random))
         levels = model.level_matrix(features, pairs)
         parameters, report = training.expectation_maximisation(
-            model, levels, u=u, random_pairs=len(random)
+            model, levels, u=u, random_pairs=len(random), candidate_u=True, monotone=True
         )
         print(report.line())
         model = model.with_parameters(parameters)
@@ -137,7 +137,10 @@ def main() -> None:
         f"automatic merges: precision {precision:.4f}, recall {recall:.4f}, F1 {f1:.4f} "
         f"({len(predicted):,} pairs)"
     )
-    print(f"recall of automatic merges and review items: {covered:.4f}")
+    print(
+        f"recall of automatic merges and review items: {covered:.4f} "
+        f"({len(reviewed - predicted):,} pairs to review)"
+    )
     print(f"time {elapsed:.1f} s, peak memory {peak:.0f} MB")
 
 

@@ -66,8 +66,10 @@ def train(
     candidates = domain.matching.blocker().candidate_pairs(values)
     known, pairs = _decided_pairs(ids, candidates)
     levels = base.level_matrix(features, pairs)
+    # u re-estimated among the candidates (blocking gathers look-alikes, which
+    # random pairs under-represent) and weights kept monotone across levels.
     parameters, report = training.expectation_maximisation(
-        base, levels, u=u, known=known, random_pairs=len(random)
+        base, levels, u=u, known=known, random_pairs=len(random), candidate_u=True, monotone=True
     )
     text = (f"{len(values):,} live records sampled; " + report.line() + "\n") + weights_table(
         base.with_parameters(parameters)

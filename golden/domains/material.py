@@ -26,12 +26,19 @@ def display_name(values) -> str:
 
 
 # Product data rarely shares clean keys: the model or part number hidden in titles
-# and descriptions is the strongest evidence, title words the next.
+# and descriptions is the strongest evidence, title words the next; conflicting
+# versions, editions or colours (``Variant``) tell look-alikes of one line apart.
+# Codes and words are one comparison (``ProductTitle``) because they are not
+# independent. The defaults are set by hand (no labels): a model number shared by
+# both titles, with nothing conflicting, merges automatically; similar titles without
+# a model number to confirm them go to review. EM on benchmark data (``--train``)
+# did worse than these defaults, so a trained model should not replace them without
+# steward decisions to check it against.
 MATCHING = MatchSpec(
     comparisons=(
         m.Exact("gtin", label="GTIN"),
-        m.ModelCodes(("name", "manufacturer_part_number", "description")),
-        m.Words("name", thresholds=(0.9, 0.75, 0.6), label="name"),
+        m.ProductTitle("name", ("manufacturer_part_number", "description")),
+        m.Variant("name"),
         m.Text("manufacturer", key=lambda text: normalize.company_name(text).core),
     ),
     blocking=(
@@ -42,18 +49,18 @@ MATCHING = MatchSpec(
     # Non-null levels in order (see each comparison's ``levels``).
     m={
         "gtin": [0.95, 0.05],
-        "model_codes": [0.55, 0.15, 0.1, 0.2],
-        "name": [0.05, 0.3, 0.35, 0.2, 0.1],
+        "product_title": [0.25, 0.3, 0.12, 0.05, 0.1, 0.06, 0.03, 0.03, 0.01, 0.05],
+        "variant": [0.3, 0.6, 0.05, 0.01, 0.02, 0.02],
         "manufacturer": [0.8, 0.08, 0.04, 0.08],
     },
     u={
         "gtin": [0.0001, 0.9999],
-        "model_codes": [0.0005, 0.002, 0.01, 0.9875],
-        "name": [0.0001, 0.002, 0.02, 0.1, 0.8779],
+        "product_title": [1e-6, 2e-6, 1e-5, 2e-5, 1e-4, 1e-3, 2e-4, 2e-3, 5e-4, 0.996157],
+        "variant": [0.02, 0.6, 0.08, 0.05, 0.1, 0.15],
         "manufacturer": [0.1, 0.01, 0.02, 0.87],
     },
     prior=0.001,
-    thresholds=Thresholds(auto=0.99, review=0.5),
+    thresholds=Thresholds(auto=0.99, review=0.05),
 )
 
 DOMAIN = Domain(

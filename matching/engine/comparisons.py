@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import Any
 import jellyfish
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from . import normalize as n
 
@@ -506,3 +507,669 @@ def _similar_words(threshold: float) -> str:
 def _metaphone(text: str) -> str:
     words = [word for word in text.split() if word.isascii() and word.isalpha()]
     return " ".join(jellyfish.metaphone(word) for word in words)
+
+
+def _title_word_weight(word: str) -> float:
+    """How telling a title word is, without corpus statistics: words with digits
+    (model numbers, versions) count double, long words half again, one- and
+    two-letter words half."""
+    weight = 1.0
+    if any(c.isdigit() for c in word):
+        weight += 1.0
+    if len(word) >= 6:
+        weight += 0.5
+    elif len(word) <= 2:
+        weight -= 0.5
+    return weight
+
+
+class TitleWords(Comparison):
+    """Product titles by their shared words, each word weighted by how telling it is
+    (words with digits and long words weigh more, see ``_title_word_weight``).
+    Two measures: the weighted Dice overlap (shared weight against both titles'
+    weight) and the containment (shared weight against the shorter title's weight),
+    which forgives one title listing more details than the other."""
+
+    def __init__(self, attribute: str = "name", *, label: str = "title"):
+        self.name = attribute
+        self.attributes = (attribute,)
+        self.levels = (
+            NULL,
+            Level("exact", f"same words in the {label}"),
+            Level("dice>=0.8", f"{label}s share nearly all their words"),
+            Level(
+                "dice>=0.6,contained>=0.8", f"{label}s share most words, one nearly in the other"
+            ),
+            Level("contained>=0.8", f"one {label}'s words nearly all appear in the other"),
+            Level("dice>=0.5", f"{label}s share about half their words"),
+            Level("contained>=0.5", f"half of one {label}'s words appear in the other"),
+            Level("else", f"{label}s share few words"),
+        )
+
+    def prepare(self, values):
+        words = n.title_words(_first(values, self.name)[:600])
+        if not words:
+            return None
+        weights = {word: _title_word_weight(word) for word in words}
+        return (frozenset(words), weights, sum(weights.values()))
+
+    def compare(self, a, b):
+        words_a, weights_a, total_a = a
+        words_b, _, total_b = b
+        if words_a == words_b:
+            return 1
+        shared = sum(weights_a[word] for word in words_a & words_b)
+        dice = 2 * shared / (total_a + total_b)
+        contained = shared / min(total_a, total_b)
+        if dice >= 0.8:
+            return 2
+        if dice >= 0.6 and contained >= 0.8:
+            return 3
+        if contained >= 0.8:
+            return 4
+        if dice >= 0.5:
+            return 5
+        if contained >= 0.5:
+            return 6
+        return 7
+
+
+def _digit_runs(code: str) -> set[str]:
+    runs, current = set(), ""
+    for char in code + " ":
+        if char.isdigit():
+            current += char
+        else:
+            if len(current) >= 4:
+                runs.add(current)
+            current = ""
+    return runs
+
+
+# A count glued to a word ("24-Port", "2-Line", "400-Watt"): a feature, not a model.
+_COUNTED_WORD = re.compile(r"\d{1,4}[A-Z]{3,}")
+
+
+# Lens apertures ("f/4-5.6", "F3.5"): optics, not model numbers.
+_APERTURE = re.compile(r"\bf/?\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?", re.IGNORECASE)
+
+
+def _product_codes(text: str) -> set[str]:
+    codes = set()
+    for code in n.model_codes(_APERTURE.sub(" ", text)):
+        code = code.rstrip(":")
+        if len(code) >= 4 and not _COUNTED_WORD.fullmatch(code):
+            codes.add(code)
+    return codes
+
+
+def _maximal(codes: set[str]) -> frozenset[str]:
+    """Codes that no other code of the same title extends: "DSC-W150 ... DSCW150/B"
+    names the variant DSCW150B, not merely DSCW150."""
+    return frozenset(
+        code for code in codes if not any(o != code and o.startswith(code) for o in codes)
+    )
+
+
+class ProductCodes(Comparison):
+    """Model and part numbers, telling those in the titles (which name the product)
+    from those only in descriptions (which also name compatible products,
+    accessories and standards). A title's codes are compared in their fullest form
+    (a code that another code of the same title extends is left out), so that
+    "DVPFX820" against "DVPFX820/W" reads as a variant, not as the same code.
+    Suffix variants and near-identical codes are levels of their own; codes whose
+    digits differ name different models."""
+
+    def __init__(
+        self,
+        title: str = "name",
+        others: Sequence[str] = ("manufacturer_part_number", "description"),
+        *,
+        label: str = "model number",
+    ):
+        self.name = "product_codes"
+        self.title = title
+        self.others = tuple(others)
+        self.attributes = (title, *self.others)
+        self.levels = (
+            NULL,
+            Level("title_long", f"same {label} in both titles (6+ characters)"),
+            Level("title", f"same {label} in both titles, or one title's {label} in the other's"),
+            Level("suffix", f"{label}s in the titles agree, one with a suffix (colour, kit)"),
+            Level("near", f"{label}s differ in one letter, or share a 4+ digit number"),
+            Level("partly", f"one {label} shared, another {label} differs"),
+            Level("text", f"a {label} shared only in the descriptions"),
+            Level("one_sided", f"only one title has a {label}; none shared"),
+            Level("else", f"different {label}s in the titles"),
+        )
+
+    def prepare(self, values):
+        title_codes = _product_codes(_first(values, self.title))
+        other_codes: set[str] = set()
+        for attribute in self.others:
+            text = _first(values, attribute)
+            if not text:
+                continue
+            if attribute.endswith(("part_number", "model", "sku", "mpn")):
+                code = n.part_number(text)
+                if len(code) >= 4:
+                    other_codes.add(code)
+            other_codes |= _product_codes(text)
+        if not title_codes and not other_codes:
+            return None
+        maximal = _maximal(title_codes)
+        runs = set().union(*(_digit_runs(code) for code in maximal)) if maximal else set()
+        # Everything the record names, but not the shortened forms of its title codes.
+        named = maximal | (other_codes - title_codes)
+        return (maximal, frozenset(title_codes), frozenset(named), runs)
+
+    def compare(self, a, b):
+        title_a, every_title_a, all_a, runs_a = a
+        title_b, every_title_b, all_b, runs_b = b
+        shared = title_a & title_b
+        if shared or (title_a & all_b) or (title_b & all_a):
+            if _unexplained(title_a, all_b) and _unexplained(title_b, all_a):
+                return 5
+            if shared and max(len(code) for code in shared) >= 6:
+                return 1
+            return 2
+        if _extends(title_a, title_b) or (every_title_a & every_title_b):
+            return 3
+        if runs_a & runs_b or _near_codes(title_a, title_b):
+            return 4
+        if all_a & all_b:
+            return 6
+        if not title_a or not title_b:
+            return 7
+        return 8
+
+
+def _unexplained(title: frozenset[str], other: frozenset[str]) -> bool:
+    """Whether the title has a model number of 6+ characters that the other record
+    neither names nor extends (its own part number, say)."""
+    return any(
+        len(code) >= 6 and code not in other and not any(o.startswith(code) for o in other)
+        for code in title
+    )
+
+
+def _extends(a: frozenset[str], b: frozenset[str]) -> bool:
+    """One code is another plus a letter suffix ("FE360" and "FE360PNK")."""
+    for code_a in a:
+        for code_b in b:
+            shorter, longer = (code_a, code_b) if len(code_a) < len(code_b) else (code_b, code_a)
+            if (
+                len(shorter) >= 4
+                and longer.startswith(shorter)
+                and longer[len(shorter) :].isalpha()
+                and any(c.isdigit() for c in shorter)
+            ):
+                return True
+    return False
+
+
+def _near_codes(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two codes of 5+ characters one edit apart with the same digits: a typo or a
+    letter left out ("KXTG9332T" and "KXTG9332S"), whereas another digit
+    ("KXTG4321B" and "KXTG4323B") is another model."""
+    for code_a in a:
+        for code_b in b:
+            if (
+                min(len(code_a), len(code_b)) >= 5
+                and _digits(code_a) == _digits(code_b)
+                and Levenshtein.distance(code_a, code_b) <= 1
+            ):
+                return True
+    return False
+
+
+def _digits(code: str) -> str:
+    return "".join(c for c in code if c.isdigit())
+
+
+class Variant(Comparison):
+    """Versions and editions named in product titles (see
+    :func:`normalize.product_variant`): look-alike products of one line differ
+    exactly there ("2007" against "2008", "Standard" against "Professional",
+    "Upgrade", "Mac" against "Windows")."""
+
+    def __init__(self, attribute: str = "name", *, label: str = "title"):
+        self.name = "variant"
+        self.attributes = (attribute,)
+        self.title = attribute
+        self.levels = (
+            NULL,
+            Level("same_version", "same version number, nothing conflicting"),
+            Level("consistent", "versions and editions do not conflict"),
+            Level("licence_one_sided", "upgrade, academic or OEM licence named on one side only"),
+            Level("colour_conflict", "different colours named"),
+            Level(
+                "edition_conflict", "different edition (e.g. standard and professional) or platform"
+            ),
+            Level("version_conflict", "different version numbers or years"),
+        )
+
+    def prepare(self, values):
+        title = _first(values, self.title)
+        if not title:
+            return None
+        return n.product_variant(title[:600])
+
+    def compare(self, a, b):
+        if a.versions and b.versions and not (a.versions & b.versions):
+            return 6
+        if (a.editions and b.editions and a.editions != b.editions) or (
+            a.platforms and b.platforms and a.platforms != b.platforms
+        ):
+            return 5
+        if a.colours and b.colours and not (a.colours & b.colours):
+            return 4
+        if a.licences != b.licences:
+            return 3
+        if a.versions and a.versions == b.versions:
+            return 1
+        return 2
+
+
+# --------------------------------------------------------------------------------------
+# Parties (customers, suppliers): persons, organizations, postal addresses, web domains
+# --------------------------------------------------------------------------------------
+
+
+def _is_cjk_text(text: str) -> bool:
+    return any("\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff" for char in text)
+
+
+def _canonical_given(word: str) -> str:
+    canonical = n.given_name_key(word)
+    if canonical == word:
+        # "Juergen" is "Jürgen" written without the umlaut.
+        canonical = n.given_name_key(n.name_key(word))
+    return n.name_key(canonical)
+
+
+def _close(a: str, b: str) -> bool:
+    """One typing error apart (two in long words): a substitution, a lost or extra
+    letter, or two neighbouring letters swapped."""
+    if not a or not b:
+        return False
+    limit = 2 if min(len(a), len(b)) >= 8 else 1
+    return OSA.distance(a, b, score_cutoff=limit) <= limit
+
+
+class FullPersonName(Comparison):
+    """A person's given and family names as one piece of evidence, robust to how
+    source systems split and spell them: nicknames and foreign forms ("Bill" for
+    "William", "Hans" for "Johannes"), umlauts written out ("Mueller"), names swapped or
+    all in one field ("刘静" against given "静", family "刘", or pinyin "Jing LIU"), a
+    dropped second surname ("García López" against "García") and single typos.
+
+    Same family name with a clearly different given name has its own level: it is
+    how relatives living together look (twins share the birth date too), and weighs
+    against a match. A given name that may be a short form of the other ("Sandro" in
+    "Alessandro", "Matze" and "Matthias") is kept apart from it.
+    """
+
+    def __init__(self, given: str = "first_name", family: str = "last_name"):
+        self.name = "name"
+        self.given, self.family = given, family
+        self.attributes = (given, family)
+        self.levels = (
+            NULL,
+            Level("exact", "same given and family name"),
+            Level("variant", "same names as a nickname, swapped or split differently"),
+            Level("typo", "names differ by a typo"),
+            Level("initial", "same family name, given name an initial or missing"),
+            Level("short_form", "same family name, one given name may be a short form"),
+            Level("other_given", "same family name, another given name"),
+            Level("else", "different names"),
+        )
+
+    def prepare(self, values):
+        given_text, family_text = _first(values, self.given), _first(values, self.family)
+        given, family = n.name_key(given_text), n.name_key(family_text)
+        if not given and not family:
+            return None
+        canonical = " ".join(_canonical_given(word) for word in n.ascii_key(given_text).split())
+        joined_canonical = canonical.replace(" ", "")
+        joined_family = family.replace(" ", "")
+        forms = frozenset(
+            {joined_canonical + joined_family, joined_family + joined_canonical}
+            | {
+                "".join(sorted(f"{canonical} {family}".split())),
+            }
+        )
+        return (given, family, canonical, forms)
+
+    def compare(self, a, b):
+        given_a, family_a, canonical_a, forms_a = a
+        given_b, family_b, canonical_b, forms_b = b
+        if given_a == given_b and family_a == family_b:
+            return 1
+        family = _family_relation(family_a, family_b)
+        if (family == 2 and canonical_a == canonical_b) or forms_a & forms_b:
+            return 2
+        # Given and family name in each other's field ("García López, Elena").
+        swapped = _family_relation(given_a, family_b) if family_a and given_b else 0
+        if swapped == 2 and family_a == given_b:
+            return 2
+        given_close = _given_close(given_a, given_b, canonical_a, canonical_b)
+        if family and given_close:
+            return 3
+        if swapped and (family_a == given_b or _close(family_a, given_b)):
+            return 3
+        if any(_close(x, y) for x in forms_a for y in forms_b):
+            return 3
+        if family:
+            if not given_a or not given_b:
+                return 4
+            shorter, longer = sorted((given_a, given_b), key=len)
+            if len(shorter) == 1 and longer.startswith(shorter):
+                return 4
+            if len(shorter) >= 3 and (shorter in longer or longer.startswith(shorter[:3])):
+                return 5
+            return 6
+        return 7
+
+
+def _given_close(given_a: str, given_b: str, canonical_a: str, canonical_b: str) -> bool:
+    if not (given_a and given_b):
+        return False
+    return (
+        canonical_a == canonical_b or _close(canonical_a, canonical_b) or _close(given_a, given_b)
+    )
+
+
+def _family_relation(a: str, b: str) -> int:
+    """2: the same family name (or one is the first of the other's two surnames);
+    1: one typo apart; 0: different or missing."""
+    if not a or not b:
+        return 0
+    if a == b:
+        return 2
+    shorter, longer = sorted((a, b), key=len)
+    if longer.startswith(shorter + " "):
+        return 2
+    return 1 if _close(a, b) else 0
+
+
+# Legal forms that records of one company mix up: the same family, not a conflict.
+_LEGAL_FORM_FAMILY = {
+    "cn_ltd": "cn",
+    "cn_co_ltd": "cn",
+    "cn_co": "cn",
+    "ltd": "ltd",
+    "co_ltd": "ltd",
+    "pty": "pty",
+    "pty_ltd": "pty",
+    "ab": "ab",
+    "sa": "sa",
+    "sau": "sa",
+    "sl": "sl",
+    "slu": "sl",
+}
+# Designations that are not a legal form proper: compatible with any form.
+_NOT_A_LEGAL_FORM = frozenset({"", "co", "cn_group", "cn_holding", "cn_branch"})
+
+
+def _legal_forms_conflict(a: str, b: str) -> bool:
+    if a in _NOT_A_LEGAL_FORM or b in _NOT_A_LEGAL_FORM or a == b:
+        return False
+    return _LEGAL_FORM_FAMILY.get(a, a) != _LEGAL_FORM_FAMILY.get(b, b)
+
+
+class OrganizationName(Comparison):
+    """Organization names without their legal form, compared in the original script
+    and transliterated. Chinese names are compared without a leading city ("北京华信科技"
+    = "华信科技"; "华信科技（北京）" and "北京市华信科技" too). Two different legal forms
+    of the same name ("Acme GmbH", "Acme KG") are two companies of one group more
+    often than one company, so that has its own level, as has a name contained in the
+    other ("Acme" and "Acme Logistics": a parent and its subsidiary, or a short name).
+    """
+
+    def __init__(self, attribute: str, *, label: str = "name"):
+        self.name = attribute
+        self.attributes = (attribute,)
+        self.levels = (
+            NULL,
+            Level("exact", f"same {label} apart from the spelling of the legal form"),
+            Level("variant", f"same words in the {label}, or only a city added"),
+            Level("typo", f"{label} differs by a typo"),
+            Level("other_legal_form", f"same {label} with another legal form"),
+            Level("contained", f"one {label} contains the other"),
+            Level("similar", f"{label} similar"),
+            Level("else", f"different {label}"),
+        )
+
+    def prepare(self, values):
+        parsed = n.company_name(_first(values, self.name))
+        if not parsed.core:
+            return None
+        words = parsed.core.split()
+        cjk = _is_cjk_text(parsed.core)
+        if cjk:
+            if len(words) > 1 and len(words[-1]) <= 3:
+                # "华信科技（北京）": the city in brackets after the name.
+                words = [words[-1], *words[:-1]]
+            compact = _CITY_MARK.sub(r"\1", "".join(words))
+            spaced = " ".join(compact)
+            # One syllable per character: characters that sound alike agree.
+            syllables = tuple(n.name_key(compact).split())
+        else:
+            spaced = n.name_key(parsed.core)
+            compact = spaced.replace(" ", "")
+            syllables = ()
+        return (compact, spaced, parsed.legal_form, cjk, syllables)
+
+    def compare(self, a, b):
+        compact_a, spaced_a, form_a, cjk_a, syllables_a = a
+        compact_b, spaced_b, form_b, cjk_b, syllables_b = b
+        conflict = _legal_forms_conflict(form_a, form_b)
+        if compact_a == compact_b:
+            return 4 if conflict else 1
+        shorter, longer = sorted((compact_a, compact_b), key=len)
+        if set(spaced_a.split()) == set(spaced_b.split()) or (
+            cjk_a and cjk_b and _place_added(syllables_a, syllables_b)
+        ):
+            return 4 if conflict else 2
+        if (_close(compact_a, compact_b) and len(shorter) >= 5) or (
+            cjk_a and cjk_b and _one_character_apart(syllables_a, syllables_b)
+        ):
+            return 4 if conflict else 3
+        if cjk_a and cjk_b:
+            contained = len(shorter) >= 4 and shorter in longer
+        else:
+            words_short, words_long = sorted((spaced_a.split(), spaced_b.split()), key=len)
+            contained = len(shorter) >= 4 and _contains_words(words_long, words_short)
+        if contained:
+            return 5
+        if (
+            JaroWinkler.normalized_similarity(compact_a, compact_b) >= 0.9
+            and fuzz.token_sort_ratio(spaced_a, spaced_b) >= 85
+        ):
+            return 6
+        return 7
+
+
+# A city name of two or three characters with 市 (city) at the start of a Chinese name.
+_CITY_MARK = re.compile(r"^(\w{2,3}?)市")
+
+
+def _place_added(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """One Chinese name is the other with up to three characters (a city) before it."""
+    shorter, longer = sorted((a, b), key=len)
+    return (
+        len(shorter) >= 4 and 0 < len(longer) - len(shorter) <= 3 and longer[-len(shorter) :] == shorter
+    )
+
+
+def _one_character_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    if min(len(a), len(b)) < 4:
+        return False
+    return a == b or Levenshtein.distance(a, b, score_cutoff=1) <= 1
+
+
+def _contains_words(longer: list[str], shorter: list[str]) -> bool:
+    size = len(shorter)
+    return any(longer[i : i + size] == shorter for i in range(len(longer) - size + 1))
+
+
+class StreetAddress(Comparison):
+    """Street, house number, postal code and city as one piece of evidence, compared on
+    what identifies a street: its name and numbers without the street type or
+    particles ("C/ Alcalá 12" = "Calle de Alcalá, 12"), transliterated (Chinese lines,
+    full-width digits), with cities compared across scripts ("北京市" = "Beijing")."""
+
+    def __init__(
+        self,
+        street: str = "address_line1",
+        postal_code: str = "postal_code",
+        city: str = "city",
+        country: str = "country",
+    ):
+        self.name = "address"
+        self.fields = (street, postal_code, city, country)
+        self.attributes = self.fields
+        self.levels = (
+            NULL,
+            Level("exact", "same street address"),
+            Level("street_typo", "street address differs by a typo, same postal code or city"),
+            Level("postal_code", "same postal code, another street"),
+            Level("city", "same city, another street and postal code"),
+            Level("else", "different places"),
+        )
+
+    def prepare(self, values):
+        street_field, postal_field, city_field, country_field = self.fields
+        street = n.street_core(_first(values, street_field))
+        postal = n.part_number(_first(values, postal_field))
+        city = n.place_key(_first(values, city_field))
+        if not street and not postal and not city:
+            return None
+        numbers = tuple(word for word in street.split() if any(c.isdigit() for c in word))
+        line = n.name_key(n.street(_first(values, street_field)))
+        country = _first(values, country_field).upper()
+        return (street, numbers, postal, city, country, line)
+
+    def compare(self, a, b):
+        street_a, numbers_a, postal_a, city_a, country_a, line_a = a
+        street_b, numbers_b, postal_b, city_b, country_b, line_b = b
+        if country_a and country_b and country_a != country_b:
+            return 5
+        same_postal = bool(postal_a) and postal_a == postal_b
+        other_postal = bool(postal_a and postal_b) and not same_postal
+        same_city = bool(city_a and city_b) and (
+            city_a == city_b or JaroWinkler.normalized_similarity(city_a, city_b) >= 0.93
+        )
+        other_city = bool(city_a and city_b) and not same_city
+        local = same_postal or (same_city and not other_postal)
+        if street_a and street_b:
+            if street_a == street_b and (local or not (other_postal or other_city)):
+                return 1
+            if (
+                local
+                and numbers_a == numbers_b
+                and (
+                    fuzz.token_sort_ratio(street_a, street_b) >= 80
+                    or fuzz.token_sort_ratio(line_a, line_b) >= 88
+                )
+            ):
+                return 2
+        if same_postal:
+            return 3
+        if same_city:
+            return 4
+        return 5
+
+
+class WebDomain(Comparison):
+    """The organization's internet domain, from its website and e-mail addresses: the
+    same domain is evidence of one organization (unless it is a mail provider's)."""
+
+    def __init__(
+        self,
+        attributes: Sequence[str] = ("website", "email"),
+        *,
+        label: str = "web domain",
+        when: Callable[[Mapping[str, Any]], bool] | None = None,
+    ):
+        self.name = "web_domain"
+        self.attributes = tuple(attributes)
+        #: Records the domain says something about (persons use mail providers' domains).
+        self.when = when
+        self.levels = (
+            NULL,
+            Level("exact", f"same {label}"),
+            Level("else", f"different {label}"),
+        )
+
+    def prepare(self, values):
+        if self.when is not None and not self.when(values):
+            return None
+        domains = set()
+        for attribute in self.attributes:
+            value = values.get(attribute)
+            for item in value if isinstance(value, list) else [value]:
+                domain = n.web_domain(str(item)) if item else ""
+                if domain:
+                    domains.add(domain)
+        return frozenset(domains) or None
+
+    def compare(self, a, b):
+        return 1 if a & b else 2
+
+
+class ProductTitle(Comparison):
+    """Model numbers and title words as one piece of evidence. They are far from
+    independent: two listings of one product often word their titles differently
+    yet share the model number, while look-alikes of one product line share most
+    words and differ only in the model number. Each level combines the
+    :class:`ProductCodes` level with a band of :class:`TitleWords` similarity."""
+
+    #: TitleWords level → band: 1 similar, 2 partly similar, 3 some words, 4 few words.
+    _BANDS = (0, 1, 1, 1, 2, 2, 3, 4)
+
+    def __init__(
+        self,
+        title: str = "name",
+        others: Sequence[str] = ("manufacturer_part_number", "description"),
+        *,
+        label: str = "title",
+        code_label: str = "model number",
+    ):
+        self.name = "product_title"
+        self.codes = ProductCodes(title, others, label=code_label)
+        self.words = TitleWords(title, label=label)
+        self.attributes = self.codes.attributes
+        c, t = code_label, label
+        self.levels = (
+            NULL,
+            Level("code+words", f"same {c} and similar {t}s"),
+            Level("code", f"same {c}, {t}s partly similar"),
+            Level("code_only", f"same {c}, {t}s worded differently"),
+            Level("variant+words", f"{c}s agree apart from a suffix or letter, similar {t}s"),
+            Level("words", f"similar {t}s, no {c} to compare"),
+            Level("partly_words", f"{t}s partly similar, no {c} to compare"),
+            Level("variant", f"{c}s agree apart from a suffix or letter, {t}s differ"),
+            Level("some_words", f"{t}s share some words, no {c} to compare"),
+            Level("other_code", f"similar {t}s but different {c}s"),
+            Level("else", f"different {t}s"),
+        )
+
+    def prepare(self, values):
+        words = self.words.prepare(values)
+        if words is None:
+            return None
+        return (self.codes.prepare(values), words)
+
+    def compare(self, a, b):
+        code = self.codes.level(a[0], b[0])
+        band = self._BANDS[self.words.compare(a[1], b[1])]
+        if code in (1, 2):
+            return 1 if band == 1 else 2 if band in (2, 3) else 3
+        if code in (3, 4, 5):
+            return 4 if band in (1, 2) else 7
+        if code == 8:
+            return 9 if band in (1, 2) else 10
+        # No model number on both sides to compare (or only in the descriptions).
+        return {1: 5, 2: 6, 3: 8}.get(band, 10)

@@ -113,6 +113,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from unidecode import unidecode
 
@@ -125,14 +126,18 @@ __all__ = [
     "fold",
     "given_name_key",
     "model_codes",
+    "name_key",
     "part_number",
     "person_name_key",
     "person_tokens",
     "phone_digits",
+    "place_key",
     "quantities",
     "quantity",
     "street",
+    "street_core",
     "tokens",
+    "web_domain",
 ]
 
 # --------------------------------------------------------------------------------------
@@ -305,7 +310,7 @@ _LATIN_SUFFIX_FORMS: dict[str, tuple[str, ...]] = {
     "srl": ("S.r.l.", "Srl"),
     "srls": ("S.r.l.s.", "Srls"),
     "sprl": ("SPRL", "S.P.R.L."),
-    "sl": ("S.L.", "SL"),
+    "sl": ("S.L.", "SL", "Sociedad Limitada"),
     "slu": ("S.L.U.", "SLU"),
     "sau": ("S.A.U.", "SAU"),
     "lda": ("Lda", "Lda."),
@@ -504,17 +509,18 @@ _GIVEN_NAME_VARIANTS: dict[str, str] = {
     "james": "jim jimmy jimmie jamie jacques giacomo jaime",
     "michael": "mike mick mikey micky mickey michel miguel michał mikhail mikael mikkel",
     "katherine": "kate katie kathy cathy kat catherine kathryn katharine katharina katrin "
-    "katarina caterina catalina kitty",
-    "elizabeth": "liz lizzie lizzy beth betty bette betsy libby lisa eliza elisabeth elisa",
+    "katarina caterina catalina kitty katja kathi",
+    "elizabeth": "liz lizzie lizzy beth betty bette betsy libby lisa eliza elisabeth elisa "
+    "liesel elli elise",
     "margaret": "peggy maggie meg marge margie greta gretchen margarete margarita "
-    "margherita marguerite margit margot",
-    "anthony": "tony antonio anton antoine antony",
+    "margherita marguerite margit margot rita",
+    "anthony": "tony antonio anton antoine antony toni",
     "david": "dave davey davy davide",
     "daniel": "dan danny daniele",
     "christopher": "chris christoph christophe cristóbal cristoforo kristof topher",
     "matthew": "matt matty matthias mathias matteo mateo mathieu matthieu",
     "nicholas": "nick nicky nico nicolas nikolaus niklas klaus claus nikolai",
-    "alexander": "alex sandy alec alejandro alessandro alexandre xander",
+    "alexander": "alex sandy alec alejandro alessandro alexandre xander sandro sascha",
     "samuel": "sam sammy samuele",
     "thomas": "tom tommy thom tomás tommaso",
     "stephen": "steve steven stevie stefan stephan stefano esteban étienne stéphane",
@@ -527,16 +533,16 @@ _GIVEN_NAME_VARIANTS: dict[str, str] = {
     "charles": "charlie chuck chas carlos carlo karl carl",
     "frederick": "fred freddy freddie fritz friedrich frédéric federico fredrik frederik",
     "gregory": "greg gregor gregorio grégoire",
-    "joseph": "joe joey jose josé giuseppe josef józef pepe beppe",
+    "joseph": "joe joey jose josé giuseppe josef józef pepe beppe peppe pino",
     "lawrence": "larry laurence lorenzo laurent lorenz",
     "benjamin": "ben benny benji",
-    "andrew": "andy drew andreas andré andrés andrzej andrei",
+    "andrew": "andy drew andreas andré andrés andrzej andrei andi",
     "joshua": "josh",
     "nathan": "nate",
     "sophia": "sophie sofia sofie",
     "peter": "pete pedro pierre pietro piotr petr pieter peder petrus",
     "paul": "paolo pablo paulo pavel paweł",
-    "george": "georg georges jorge giorgio jürgen",
+    "george": "georg georges jorge giorgio jürgen jörg",
     "francis": "francesco francisco françois franz frans paco pancho",
     "mary": "maria marie molly polly",
     "anne": "ann anna annie nancy",
@@ -548,7 +554,7 @@ _GIVEN_NAME_VARIANTS: dict[str, str] = {
     "jessica": "jess jessie",
     "dorothy": "dottie dolly",
     "barbara": "barb babs barbie",
-    "christine": "christina kristina kristine",
+    "christine": "christina kristina kristine tina",
     "helen": "helena hélène elena nell nellie",
     "ronald": "ron ronnie ronny",
     "donald": "don donnie donny",
@@ -575,6 +581,30 @@ _GIVEN_NAME_VARIANTS: dict[str, str] = {
     "pamela": "pam",
     "judith": "judy",
     "amanda": "mandy",
+    "charlotte": "lottie carlotta",
+    "eleanor": "ellie eleonora",
+    "amelia": "millie",
+    "emily": "emmy emilie emilia",
+    "sarah": "sara",
+    "oliver": "ollie olly olivier",
+    "maximilian": "max maxi",
+    "tobias": "tobi",
+    "ursula": "uschi ulla",
+    "isabel": "isa isabelle isabella chabela",
+    "natalie": "nathalie natalia",
+    "lucas": "lukas luke",
+    "manuel": "manolo",
+    "javier": "javi",
+    "ignacio": "nacho",
+    "jesus": "chus chuy",
+    "dolores": "lola",
+    "concepcion": "concha",
+    "pilar": "pili",
+    "guadalupe": "lupe",
+    "salvatore": "toto salvo",
+    "hendrik": "henk",
+    "cornelis": "kees",
+    "jacobus": "jaap koos",
 }
 
 
@@ -744,6 +774,118 @@ def street(text: str | None) -> str:
     if not isinstance(text, str):
         text = str(text)
     return _street(text)
+
+
+# --------------------------------------------------------------------------------------
+# Party comparison keys: name_key, place_key, street_core, web_domain
+# --------------------------------------------------------------------------------------
+
+# German spellings without umlauts ("Mueller") against the transliterated umlaut
+# ("Müller" gives "muller"): both sides drop the "e".
+_UMLAUT_SPELLING = re.compile(r"(?<=[aou])e")
+# Simplified characters that unidecode reads wrongly, as a character it reads right:
+# 广 (guang, read "yan"), 娜 (na, read "nuo").
+_READING_FIXES = str.maketrans({"广": "廣", "娜": "那"})
+
+
+@lru_cache(maxsize=1 << 16)
+def _name_key(text: str) -> str:
+    if not text.isascii():
+        text = text.translate(_READING_FIXES)
+    key = _ascii_key(text)
+    if "e" in key:
+        key = _UMLAUT_SPELLING.sub("", key)
+    return key
+
+
+def name_key(text: str | None) -> str:
+    """ascii_key with "ae", "oe" and "ue" read as "a", "o" and "u", so that "Müller",
+    "MUELLER" and "Muller" agree. Lossy ("Samuel" gives "samul"): only for comparing."""
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    return _name_key(text)
+
+
+# Chinese administrative suffixes of a place name: city, province, district, county.
+_CJK_PLACE_SUFFIX = re.compile("[市省区縣县]$")
+
+
+@lru_cache(maxsize=1 << 14)
+def _place_key(text: str) -> str:
+    folded = _fold(text)
+    if _CJK_RE.search(folded):
+        folded = _CJK_PLACE_SUFFIX.sub("", folded.replace(" ", "")) or folded
+    return _name_key(folded).replace(" ", "")
+
+
+def place_key(text: str | None) -> str:
+    """A city or region name for comparison: :func:`name_key` without spaces; Chinese
+    names without their administrative suffix, so that "北京市" and "Beijing" (and
+    "BEI JING") agree."""
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    return _place_key(text)
+
+
+# Street-type words (after :func:`street`) and particles that carry no identity of a
+# street; what remains is its name and numbers ("Calle de Alcalá, 12" and "C/ Alcalá 12"
+# give "alcala 12", "Viale dei Mille 140" and "V.le dei Mille 140" give "mille 140").
+_STREET_TYPES = frozenset(_STREET_WORDS.values()) - {"n", "s", "e", "w", "ne", "nw", "se", "sw"}
+_STREET_FILLER_TEXT = """
+    calle paseo corso viale via rue weg laan straat gracht plein platz allee gasse ring
+    ufer damm chemin route lu jie dao hao hutong nong
+    de del la las los el di dei della delle degli do da das dos du des le les
+    van der den het ter ten of the am an im
+    """
+_STREET_FILLER = frozenset(_STREET_FILLER_TEXT.split())
+
+
+@lru_cache(maxsize=1 << 16)
+def _street_core(text: str) -> str:
+    words = _street(text)
+    if not words.isascii():
+        words = _ascii_key(words.translate(_READING_FIXES))
+    words = words.split()
+    kept = [
+        word
+        for word in words
+        if any(c.isdigit() for c in word)
+        or (len(word) > 2 and word not in _STREET_TYPES and word not in _STREET_FILLER)
+    ]
+    return _name_key(" ".join(kept or words))
+
+
+def street_core(text: str | None) -> str:
+    """The distinctive words and the numbers of a street line: :func:`street`,
+    transliterated (Chinese lines too), without street types, particles and one- or
+    two-letter abbreviations. For comparison only."""
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    return _street_core(text)
+
+
+_WEB_PREFIX = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\d?\.)?")
+
+
+def web_domain(text: str | None) -> str:
+    """The host of a web address or the domain of an e-mail address, lower case and
+    without "www." ("https://www.Acme.com/about" and "sales@acme.com" give "acme.com")."""
+    if not text:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    text = text.strip().lower()
+    if "@" in text and "/" not in text.split("@", 1)[0]:
+        text = text.rpartition("@")[2]
+    text = _WEB_PREFIX.sub("", text)
+    host = re.split(r"[/?#:]", text, maxsplit=1)[0].strip(".")
+    return host if "." in host else ""
 
 
 # --------------------------------------------------------------------------------------
@@ -1086,3 +1228,195 @@ def quantity(text: str | None) -> tuple[float, str] | None:
 
 
 del _base, _entries, _unit, _mul, _div, _canonical, _variants, _variant
+
+
+# --------------------------------------------------------------------------------------
+# product titles: title_words / product_variant
+# --------------------------------------------------------------------------------------
+
+# Words that say nothing about which product a title names.
+_TITLE_STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "or",
+        "the",
+        "for",
+        "with",
+        "w",
+        "of",
+        "in",
+        "on",
+        "to",
+        "by",
+        "from",
+        "at",
+        "as",
+        "is",
+        "new",
+        "r",
+        "tm",
+    ]
+)
+
+
+def title_words(text: str | None) -> tuple[str, ...]:
+    """The distinct words of a product title (:func:`ascii_key`) in order, without
+    filler words ("the", "for", "with", the "r" of "(R)", ...)."""
+    if not text:
+        return ()
+    words: dict[str, None] = {}
+    for word in ascii_key(text).split():
+        if word not in _TITLE_STOP_WORDS:
+            words.setdefault(word, None)
+    return tuple(words)
+
+
+class ProductVariant(NamedTuple):
+    """What tells versions and editions of one product apart, read from a title.
+
+    ``versions``: version numbers and years ("6.0" → "6", "v9" → "9", "2007", "cs3");
+    ``editions``: edition tiers ("pro" → "professional", "std" → "standard");
+    ``licences``: licence kinds ("upgrade", "academic", "oem");
+    ``platforms``: "mac" or "windows" (empty when the title names both or none);
+    ``colours``: colour and finish words ("grey" → "gray", "stainless" → "steel").
+    """
+
+    versions: frozenset[str]
+    editions: frozenset[str]
+    licences: frozenset[str]
+    platforms: frozenset[str]
+    colours: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.versions or self.editions or self.licences or self.platforms or self.colours
+        )
+
+
+_EDITION_WORDS = {
+    "standard": "standard", "std": "standard",
+    "professional": "professional", "pro": "professional",
+    "premium": "premium", "premier": "premier", "deluxe": "deluxe", "dlx": "deluxe",
+    "basic": "basic", "home": "home", "personal": "personal", "business": "business",
+    "enterprise": "enterprise", "ultimate": "ultimate", "express": "express",
+    "extended": "extended", "elite": "elite", "lite": "lite", "platinum": "platinum",
+    "starter": "starter", "advanced": "advanced", "server": "server",
+}  # fmt: skip
+_LICENCE_WORDS = {
+    "upgrade": "upgrade", "upg": "upgrade", "upsell": "upgrade",
+    "academic": "academic", "education": "academic", "educational": "academic",
+    "edu": "academic", "student": "academic", "teacher": "academic",
+    "oem": "oem", "trial": "trial",
+}  # fmt: skip
+_PLATFORM_WORDS = {
+    "mac": "mac", "macintosh": "mac", "osx": "mac",
+    "win": "windows", "windows": "windows", "pc": "windows",
+}  # fmt: skip
+_COLOUR_WORDS = {
+    "black": "black", "white": "white", "silver": "silver", "red": "red", "blue": "blue",
+    "pink": "pink", "green": "green", "gold": "gold", "grey": "gray", "gray": "gray",
+    "brown": "brown", "purple": "purple", "violet": "purple", "orange": "orange",
+    "yellow": "yellow", "beige": "beige", "ivory": "ivory", "bisque": "bisque",
+    "titanium": "titanium", "graphite": "graphite", "chrome": "chrome",
+    "stainless": "steel", "platinum": "platinum", "bronze": "bronze", "plum": "plum",
+    "champagne": "champagne", "burgundy": "burgundy", "navy": "navy", "teal": "teal",
+}  # fmt: skip
+# After these, numbers belong to a platform ("win 98", "mac os 10.4"), not the product.
+_PLATFORM_CONTEXT = frozenset({"win", "windows", "os", "osx", "xp", "me", "vista", "nt"})
+# Numbers followed by these count things ("3 user", "5 pack") rather than versions.
+_COUNT_WORDS = frozenset(
+    [
+        "user",
+        "users",
+        "u",
+        "seat",
+        "seats",
+        "license",
+        "licenses",
+        "licence",
+        "licences",
+        "pack",
+        "pk",
+        "pc",
+        "pcs",
+        "cd",
+        "cds",
+        "disc",
+        "discs",
+        "disk",
+        "disks",
+        "dvd",
+        "computers",
+        "copies",
+    ]
+)
+_VERSION_TOKEN = re.compile(r"v?(\d{1,4}(?:\.\d{1,3})*)")
+_SERIES_TOKEN = re.compile(r"[a-z]{1,3}\d{1,2}")
+_VARIANT_SPLIT = re.compile(r"[^a-z0-9.]+")
+
+
+def _version_number(token: str) -> str:
+    parts = token.split(".")
+    while len(parts) > 1 and parts[-1].strip("0") == "":
+        parts.pop()
+    return ".".join(part.lstrip("0") or "0" for part in parts)
+
+
+@lru_cache(maxsize=1 << 14)
+def _product_variant(text: str) -> ProductVariant:
+    lowered = unidecode(text).lower() if not text.isascii() else text.lower()
+    words = [w.strip(".") for w in _VARIANT_SPLIT.split(lowered)]
+    words = [w for w in words if w]
+    versions: set[str] = set()
+    editions: set[str] = set()
+    licences: set[str] = set()
+    platforms: set[str] = set()
+    colours: set[str] = set()
+    platform_context = False
+    for position, word in enumerate(words):
+        following = words[position + 1] if position + 1 < len(words) else ""
+        if word in _EDITION_WORDS:
+            editions.add(_EDITION_WORDS[word])
+        if word in _LICENCE_WORDS:
+            licences.add(_LICENCE_WORDS[word])
+        if word in _PLATFORM_WORDS:
+            platforms.add(_PLATFORM_WORDS[word])
+        if word in _COLOUR_WORDS:
+            colours.add(_COLOUR_WORDS[word])
+        if word in _PLATFORM_CONTEXT or word in _PLATFORM_WORDS:
+            platform_context = True
+            continue
+        match = _VERSION_TOKEN.fullmatch(word)
+        if match:
+            if platform_context or following in _COUNT_WORDS:
+                continue
+            versions.add(_version_number(match.group(1)))
+            continue
+        platform_context = False
+        if _SERIES_TOKEN.fullmatch(word) and following not in _COUNT_WORDS:
+            versions.add(word)
+    if len(platforms) > 1:
+        platforms.clear()
+    return ProductVariant(
+        frozenset(versions),
+        frozenset(editions),
+        frozenset(licences),
+        frozenset(platforms),
+        frozenset(colours),
+    )
+
+
+def product_variant(text: str | None) -> ProductVariant:
+    """Version numbers, edition tiers, licence kinds and platform named in a product
+    title: "Photoshop CS3 Extended Upgrade [Mac]" gives versions {"cs3"}, editions
+    {"extended"}, licences {"upgrade"}, platforms {"mac"}; "Sony Cyber-shot - Black"
+    gives colours {"black"}. Numbers that count things
+    ("3 user", "5-pack") or follow a platform ("Win 98", "Mac OS 10.4") are not
+    versions; a number with 5 or more digits is a code, not a version."""
+    if not text:
+        return ProductVariant(frozenset(), frozenset(), frozenset(), frozenset(), frozenset())
+    if not isinstance(text, str):
+        text = str(text)
+    return _product_variant(text)

@@ -72,15 +72,33 @@ def expectation_maximisation(
     iterations: int = 25,
     tolerance: float = 1e-5,
     random_pairs: int = 0,
+    candidate_u: bool = False,
+    max_prior: float = MAX_PRIOR,
+    monotone: bool = False,
 ) -> tuple[Parameters, TrainingReport]:
-    """Estimate m and the prior from candidate-pair ``levels`` (rows = pairs), u fixed.
+    """Estimate m and the prior from candidate-pair ``levels`` (rows = pairs).
 
-    ``known`` maps row indexes to steward decisions (True = match)."""
+    With ``candidate_u`` False (the default), u stays at ``u`` (from random pairs).
+    With ``candidate_u`` True, u is re-estimated among the candidate pairs as well,
+    starting from ``u``: blocking gathers look-alikes, so non-matches among
+    candidates agree far more often than random pairs, and holding u at the
+    random-pair rates makes EM take look-alikes for matches (the prior then grows
+    far beyond the share of true matches). The parameters returned then describe
+    candidate pairs, which is what the matcher scores.
+
+    ``max_prior`` caps the share of matches among the candidates. ``monotone``
+    keeps every comparison's weights from rising from a stronger level to a weaker
+    one (adjacent levels that would are pooled), so a weaker agreement never counts
+    more than a stronger one. ``known`` maps row indexes to steward decisions
+    (True = match)."""
     sizes = [len(c.levels) for c in model.comparisons]
     names = [c.name for c in model.comparisons]
     m = [np.array(model.parameters.m[name], dtype=float) for name in names]
     u_arrays = [np.maximum(np.array(u[name], dtype=float), 1e-9) for name in names]
-    prior = float(model.parameters.prior)
+    prior = min(float(model.parameters.prior), max_prior)
+    if candidate_u:
+        # The defaults' prior refers to random pairs; candidates match far more often.
+        prior = max(prior, min(0.01, max_prior))
     fixed_rows = np.array(sorted(known or {}), dtype=np.int64)
     fixed_values = np.array([1.0 if known[row] else 0.0 for row in fixed_rows]) if known else None
     done = 0
@@ -92,25 +110,39 @@ def expectation_maximisation(
             present = levels[:, column] > 0
             values = levels[present, column]
             log_m[present] += np.log(np.maximum(m[column][values], 1e-12))
-            log_u[present] += np.log(u_arrays[column][values])
+            log_u[present] += np.log(np.maximum(u_arrays[column][values], 1e-12))
         odds = np.exp(np.clip(np.log(prior / (1 - prior)) + log_m - log_u, -700, 700))
         probability = odds / (1 + odds)
         if len(fixed_rows):
             probability[fixed_rows] = fixed_values
-        new_prior = float(np.clip(probability.mean(), MIN_PRIOR, MAX_PRIOR))
+        new_prior = float(np.clip(probability.mean(), MIN_PRIOR, max_prior))
         new_m = level_frequencies(levels, sizes, weights=probability)
         change = max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True))
+        if candidate_u:
+            new_u = level_frequencies(levels, sizes, weights=1.0 - probability)
+            change = max(
+                change,
+                max(float(np.abs(a - b).max()) for a, b in zip(new_u, u_arrays, strict=True)),
+            )
+            u_arrays = new_u
         m, prior = new_m, new_prior
         if change < tolerance:
             break
     for column in range(len(sizes)):
+        if monotone:
+            m[column] = _monotone(m[column], u_arrays[column])
         # Agreement must never count against a match.
         if m[column][1] < u_arrays[column][1]:
             m[column][1] = u_arrays[column][1]
             m[column][1:] /= m[column][1:].sum()
+    u_out = (
+        {name: [float(x) for x in values] for name, values in zip(names, u_arrays, strict=True)}
+        if candidate_u
+        else {name: [float(x) for x in u[name]] for name in names}
+    )
     parameters = Parameters(
         m={name: [float(x) for x in values] for name, values in zip(names, m, strict=True)},
-        u={name: [float(x) for x in u[name]] for name in names},
+        u=u_out,
         prior=prior,
         source="em+decisions" if known else "em",
     )
@@ -122,6 +154,27 @@ def expectation_maximisation(
         labelled=len(fixed_rows),
     )
     return parameters, report
+
+
+def _monotone(m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """m adjusted so that m/u never rises from one non-null level to the next:
+    adjacent levels that break the order are pooled into one ratio (pool adjacent
+    violators), keeping the total of m."""
+    blocks: list[list[float]] = []  # [m total, u total, first level, last level]
+    for level in range(1, len(m)):
+        blocks.append([float(m[level]), float(u[level]), level, level])
+        while len(blocks) > 1 and (
+            blocks[-1][0] / max(blocks[-1][1], 1e-12) > blocks[-2][0] / max(blocks[-2][1], 1e-12)
+        ):
+            last = blocks.pop()
+            blocks[-1][0] += last[0]
+            blocks[-1][1] += last[1]
+            blocks[-1][3] = last[3]
+    result = m.copy()
+    for m_total, u_total, first, last in blocks:
+        for level in range(first, last + 1):
+            result[level] = m_total * u[level] / u_total if u_total > 0 else m[level]
+    return result
 
 
 def random_pairs(count: int, size: int, seed: int = 0) -> np.ndarray:

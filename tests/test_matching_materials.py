@@ -1,0 +1,264 @@
+# ruff: noqa: E501  (tables of cases read best one case per line)
+"""Material (product) matching without a database: title normalisers, the product
+comparisons and their levels, the material declaration, and the EM options."""
+
+import numpy as np
+import pytest
+
+from golden.domains.material import MATCHING
+from matching.engine import comparisons as c
+from matching.engine import normalize as n
+from matching.engine import training
+from matching.engine.scoring import Model, Thresholds, default_parameters
+
+
+def level_name(comparison, a, b):
+    return comparison.levels[comparison.level(comparison.prepare(a), comparison.prepare(b))].name
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Sony Turntable - PSLX350H", ("sony", "turntable", "pslx350h")),
+        ("QuickBooks(R) for the Mac", ("quickbooks", "mac")),
+        ("a the with", ()),
+        ("", ()),
+        (None, ()),
+    ],
+)
+def test_title_words(text, words):
+    assert n.title_words(text) == words
+
+
+@pytest.mark.parametrize(
+    ("text", "versions", "editions", "licences", "platforms", "colours"),
+    [
+        ("Adobe Photoshop CS3 Extended Upgrade [Mac]", {"cs3"}, {"extended"}, {"upgrade"}, {"mac"}, set()),
+        ("QuickBooks Point-of-Sale Basic 6.0", {"6"}, {"basic"}, set(), set(), set()),
+        ("Office 2007 Pro Academic for Windows", {"2007"}, {"professional"}, {"academic"}, {"windows"}, set()),
+        ("Norton 2008 - 3 user", {"2008"}, set(), set(), set(), set()),
+        ("Sony 5-Disc CD Player", set(), set(), set(), set(), set()),
+        ("Anime Studio 5 Win 98/ME 2000/XP Mac OS 10.4", {"5"}, set(), set(), set(), set()),
+        ("Flash v9.0 for Mac and Windows", {"9"}, set(), set(), set(), set()),
+        ("Sony Cyber-shot Camera - Grey", set(), set(), set(), set(), {"gray"}),
+        ("Stainless Steel Microwave", set(), set(), set(), set(), {"steel"}),
+        ("", set(), set(), set(), set(), set()),
+    ],
+)  # fmt: skip
+def test_product_variant(text, versions, editions, licences, platforms, colours):
+    variant = n.product_variant(text)
+    assert variant.versions == versions
+    assert variant.editions == editions
+    assert variant.licences == licences
+    assert variant.platforms == platforms
+    assert variant.colours == colours
+    assert bool(variant) == bool(versions or editions or licences or platforms or colours)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("Sony Turntable PSLX350H", "sony turntable pslx350h", "exact"),
+        ("Sony Turntable PSLX350H Belt", "Belt: Sony Turntable (PSLX350H)", "exact"),
+        ("Sony Belt Drive Turntable PSLX350H", "Sony Belt Drive Turntable PSLX350H Black", "dice>=0.8"),
+        ("Sony Turntable PSLX350H", "Sony PSLX350H Belt Drive Turntable Black Finish", "dice>=0.6,contained>=0.8"),
+        ("Turntable PSLX350H", "Sony PSLX350H Belt Drive Turntable with Pitch Control and USB", "contained>=0.8"),
+        ("Canon PowerShot SX10 Camera", "Canon PowerShot Digital Camera Kit With Bag And Card", "dice>=0.5"),
+        ("Canon PowerShot SX10 Camera", "Canon PowerShot Digital Camera Kit With Bag And Card Case Strap Charger", "contained>=0.5"),
+        ("Sony Turntable", "Bose Speaker System", "else"),
+        ("", "Bose Speaker System", "null"),
+    ],
+)  # fmt: skip
+def test_title_words_levels(a, b, level):
+    comparison = c.TitleWords("name")
+    assert level_name(comparison, {"name": a}, {"name": b}) == level
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ({"name": "Sony Turntable - PSLX350H"}, {"name": "Sony PS-LX350H Turntable"}, "title_long"),
+        ({"name": "Netgear Switch FS105"}, {"name": "NETGEAR FS105 Switch"}, "title"),
+        ({"name": "Danby Dishwasher - DDW497WH"}, {"name": "Danby Dishwasher", "description": "model DDW497WH"}, "title"),
+        ({"name": "Olympus Camera - FE360PNK"}, {"name": "Olympus FE-360 Camera"}, "suffix"),
+        ({"name": "Sony DVD Player - DVPFX820"}, {"name": "Sony DVPFX820 DVD Player - DVPFX820/W"}, "suffix"),
+        ({"name": "Panasonic Phone - KXTG9332T"}, {"name": "Panasonic KX-TG9332S Phone"}, "near"),
+        ({"name": "GE Antenna - TV24775"}, {"name": "GE 24775 Antenna GE24775"}, "near"),
+        ({"name": "Logitech V470 Mouse - 910000692"}, {"name": "Logitech V470 Mouse - 910-000298"}, "partly"),
+        ({"name": "Mouse", "description": "fits DX1000 keyboards"}, {"name": "Keyboard DX1000"}, "title"),
+        ({"name": "Ink", "description": "for iP4600"}, {"name": "Ink", "description": "for iP4600"}, "text"),
+        ({"name": "LG Range - LRE30453BK"}, {"name": "LG 5.6 cu.ft. Electric Range", "description": "x"}, "null"),
+        ({"name": "LG Range - LRE30453BK"}, {"name": "LG Range", "description": "fits DX1000"}, "one_sided"),
+        ({"name": "Panasonic Phone - KXTG4321B"}, {"name": "Panasonic KX-TG4323B Phone"}, "else"),
+        ({"name": "Netgear 24-Port Switch"}, {"name": "Netgear 24-Port Hub"}, "null"),
+        ({"name": "Canon Lens 70-300mm F/4-5.6"}, {"name": "Canon Lens 55-250mm f/4-5.6"}, "null"),
+    ],
+)  # fmt: skip
+def test_product_code_levels(a, b, level):
+    assert level_name(c.ProductCodes("name", ("description",)), a, b) == level
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("Math Success Deluxe 2007", "math success(tm) deluxe 2007", "same_version"),
+        ("Adobe Soundbooth", "Adobe Soundbooth for Windows", "consistent"),
+        ("Adobe After Effects CS3", "Adobe CS3 After Effects Upgrade", "licence_one_sided"),
+        ("Sony Cyber-shot DSCW150 Silver", "Sony Cyber-shot DSC-W150 - Black", "colour_conflict"),
+        ("QuickBooks Pro 2007", "QuickBooks Premier 2007", "edition_conflict"),
+        ("Photoshop CS3 [Mac]", "Photoshop CS3 Windows", "edition_conflict"),
+        ("QuickBooks Pro 2007", "QuickBooks Pro 2008", "version_conflict"),
+        ("Photoshop CS2", "Photoshop CS3 Upgrade", "version_conflict"),
+        ("", "Photoshop CS3", "null"),
+    ],
+)  # fmt: skip
+def test_variant_levels(a, b, level):
+    assert level_name(c.Variant("name"), {"name": a}, {"name": b}) == level
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("Sony Belt Drive Turntable - PSLX350H", "Sony PSLX350H Belt Drive Turntable", "code+words"),
+        ("Sony Turntable - PSLX350H", "Sony PS-LX350H Belt Drive Turntable Black", "code"),
+        ("Sony Turntable - PSLX350H", "PS-LX350H Stereo Record Player With Pitch Control", "code_only"),
+        ("Olympus Pink Digital Camera - FE360PNK", "Olympus FE-360 Digital Camera - Pink", "variant+words"),
+        ("Olympus Camera - FE360PNK", "FE-360 8 Megapixel Compact With Zoom", "variant"),
+        ("Adobe Photoshop Elements", "Adobe Photoshop Elements Win", "words"),
+        ("Adobe Photoshop Elements", "Adobe Photoshop Lightroom Win", "partly_words"),
+        ("Norton Internet Security Suite", "Internet Security Home Protection Pack XL", "some_words"),
+        ("Panasonic Cordless Phone - KXTG4321B", "Panasonic Cordless Phone - KXTG4323B", "other_code"),
+        ("Sony Turntable", "Bose Speaker System", "else"),
+        ("", "Bose Speaker System", "null"),
+    ],
+)  # fmt: skip
+def test_product_title_levels(a, b, level):
+    assert level_name(c.ProductTitle("name", ()), {"name": a}, {"name": b}) == level
+
+
+TITLES = [
+    "Sony Turntable - PSLX350H",
+    "Sony PS-LX350H Belt Drive Turntable",
+    "Olympus FE-360 Digital Camera - Pink",
+    "Olympus Pink Digital Camera - FE360PNK",
+    "QuickBooks Pro 2007",
+    "QuickBooks Pro 2008 for Mac",
+    "Panasonic KX-TG4323B Phone",
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    "comparison",
+    [
+        c.TitleWords("name"),
+        c.ProductCodes("name", ()),
+        c.Variant("name"),
+        c.ProductTitle("name", ()),
+    ],
+)
+def test_vectorised_levels_equal_one_by_one(comparison):
+    features = [comparison.prepare({"name": title}) for title in TITLES]
+    left = [features[i] for i in range(len(TITLES)) for _ in range(len(TITLES))]
+    right = [features[j] for _ in range(len(TITLES)) for j in range(len(TITLES))]
+    assert comparison.levels_of(left, right).tolist() == [
+        comparison.level(a, b) for a, b in zip(left, right, strict=True)
+    ]
+
+
+def test_material_declaration_scores_one_pair_as_many():
+    model = MATCHING.model()
+    records = [{"name": title, "description": title.lower()} for title in TITLES]
+    features = [model.prepare(r) for r in records]
+    pairs = np.array([(i, j) for i in range(len(records)) for j in range(i + 1, len(records))])
+    levels = model.level_matrix(features, pairs)
+    for row, (i, j) in enumerate(pairs.tolist()):
+        assert tuple(levels[row]) == model.levels(features[i], features[j])
+        assert model.weights_of_matrix(levels[row : row + 1])[0] == pytest.approx(
+            model.score(features[i], features[j]).weight
+        )
+    for comparison in model.comparisons:
+        for level in range(len(comparison.levels)):
+            assert comparison.describe(level)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "decision"),
+    [
+        ("Sony Turntable - PSLX350H", "Sony PS-LX350H Belt Drive Turntable", "auto"),
+        ("QuickBooks Pro 2007", "QuickBooks Pro 2008", "none"),
+        ("Sony Turntable - PSLX350H", "Bose Acoustimass 5 Speaker System - AM53BK", "none"),
+    ],
+)
+def test_material_defaults_decide(a, b, decision):
+    model = MATCHING.model()
+    score = model.score(model.prepare({"name": a}), model.prepare({"name": b}))
+    assert model.thresholds.decision(score.probability) == decision
+
+
+def small_model() -> Model:
+    comparisons = (c.Exact("email"), c.Text("name", thresholds=(0.9,)))
+    parameters = default_parameters(
+        comparisons,
+        m={"email": [0.9, 0.1], "name": [0.7, 0.2, 0.1]},
+        u={"email": [0.001, 0.999], "name": [0.01, 0.05, 0.94]},
+        prior=0.01,
+    )
+    return Model(comparisons, parameters, Thresholds(auto=0.99, review=0.5))
+
+
+def simulated_levels(seed=3):
+    generator = np.random.default_rng(seed)
+    matches = np.column_stack(
+        [
+            generator.choice([1, 2], 300, p=[0.85, 0.15]),
+            generator.choice([1, 2, 3], 300, p=[0.8, 0.15, 0.05]),
+        ]
+    )
+    # Candidate non-matches agree more often than random pairs do (blocking gathers them).
+    candidates = np.column_stack(
+        [
+            generator.choice([1, 2], 3000, p=[0.01, 0.99]),
+            generator.choice([1, 2, 3], 3000, p=[0.1, 0.3, 0.6]),
+        ]
+    )
+    random = np.column_stack(
+        [
+            generator.choice([1, 2], 3000, p=[0.002, 0.998]),
+            generator.choice([1, 2, 3], 3000, p=[0.02, 0.08, 0.9]),
+        ]
+    )
+    return np.vstack([matches, candidates]).astype(np.int8), random.astype(np.int8)
+    # fmt: skip
+
+
+def test_em_with_candidate_u_estimates_u_among_candidates_and_caps_the_prior():
+    model = small_model()
+    levels, random = simulated_levels()
+    u = training.estimate_u(model, random)
+    parameters, report = training.expectation_maximisation(model, levels, u=u, candidate_u=True)
+    assert parameters.prior == pytest.approx(300 / 3300, abs=0.03)
+    assert parameters.u["name"][1] > u["name"][1]  # look-alikes among candidates
+    assert parameters.m["email"][1] == pytest.approx(0.85, abs=0.07)
+    capped, report = training.expectation_maximisation(
+        model, levels, u=u, candidate_u=True, max_prior=0.02
+    )
+    assert report.prior <= 0.02
+    # The default (u held at the random-pair rates) is unchanged.
+    default, _ = training.expectation_maximisation(model, levels, u=u)
+    assert default.u["name"] == pytest.approx(u["name"])
+
+
+@pytest.mark.parametrize(
+    ("m", "u", "expected_order"),
+    [
+        ([0.0, 0.5, 0.3, 0.2], [0.0, 0.01, 0.09, 0.9], True),  # already monotone
+        ([0.0, 0.2, 0.5, 0.3], [0.0, 0.01, 0.01, 0.98], True),  # level 2 above level 1
+        ([0.0, 0.1, 0.1, 0.8], [0.0, 0.5, 0.4, 0.1], True),  # all reversed
+    ],
+)
+def test_monotone_pools_levels_whose_weights_rise(m, u, expected_order):
+    result = training._monotone(np.array(m), np.array(u))
+    ratios = [result[k] / u[k] for k in range(1, len(m))]
+    assert all(x >= y - 1e-9 for x, y in zip(ratios, ratios[1:], strict=False)) == expected_order
+    assert result[1:].sum() == pytest.approx(sum(m[1:]))
