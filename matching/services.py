@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,10 +44,13 @@ BLOCKING_PREFIX = "~"
 
 @dataclass(frozen=True)
 class RecordKeys:
-    """The indexed keys of one record."""
+    """What matching needs of one record, computed once when it is validated (in
+    the importer's helper process for files): its indexed keys and its prepared
+    comparison features."""
 
     identity: Mapping[str, str]  # attribute → identity key
     blocking: frozenset[str] = frozenset()  # prefixed blocking keys
+    features: tuple | None = None  # ``Model.prepare`` of the record
 
     def indexed(self) -> list[str]:
         return sorted({*self.identity.values(), *self.blocking})
@@ -88,10 +91,69 @@ def identity_specs(domain: Domain) -> list[IdentitySpec]:
 
 def record_keys(domain: Domain, canonical: Mapping[str, Any]) -> RecordKeys:
     identity = identity_keys(identity_specs(domain), canonical)
-    if domain.matching is None:
+    spec = domain.matching
+    if spec is None:
         return RecordKeys(identity)
-    blocks = blocking_keys(domain.matching.blocking, canonical)
-    return RecordKeys(identity, frozenset(BLOCKING_PREFIX + key for key in blocks))
+    blocks = blocking_keys(spec.blocking, canonical)
+    return RecordKeys(
+        identity,
+        frozenset(BLOCKING_PREFIX + key for key in blocks),
+        _preparer(spec).prepare(canonical),
+    )
+
+
+_preparers: dict[int, tuple[Any, Model]] = {}
+
+
+def _preparer(spec) -> Model:
+    """A model of ``spec`` for preparing features (they depend on the comparisons
+    only, never on the parameters)."""
+    cached = _preparers.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = (spec, spec.model())
+        _preparers[id(spec)] = cached
+    return cached[1]
+
+
+class FeatureCache:
+    """Prepared features of recently seen source records, keyed by (id, payload
+    hash) so a changed record is prepared again. An import finds its candidates
+    mostly among the records it wrote a moment ago: preparing them once saves
+    reading and parsing their values again for every batch."""
+
+    def __init__(self, size: int = 100_000):
+        self.size = size
+        self._entries: OrderedDict[tuple[int, int, str], tuple] = OrderedDict()
+
+    def get(self, spec, pk: int, digest: str) -> tuple | None:
+        entry = self._entries.get((id(spec), pk, digest))
+        if entry is None or entry[0] is not spec:
+            return None
+        self._entries.move_to_end((id(spec), pk, digest))
+        return entry[1]
+
+    def put(self, spec, pk: int, digest: str, features: tuple) -> None:
+        self._entries[(id(spec), pk, digest)] = (spec, features)
+        self._entries.move_to_end((id(spec), pk, digest))
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+features_cache = FeatureCache()
+
+
+def remember_features(
+    domain: Domain, records: Sequence[SourceRecord], keys_per_record: Sequence[RecordKeys]
+) -> None:
+    """Keep the features of records just written for the next batches."""
+    if domain.matching is None:
+        return
+    for record, keys in zip(records, keys_per_record, strict=True):
+        if keys.features is not None:
+            features_cache.put(domain.matching, record.pk, record.payload_hash, keys.features)
 
 
 def replace_keys(
@@ -218,7 +280,7 @@ class Member:
 
     pk: int
     golden_record_id: int
-    canonical: dict[str, Any]
+    features: tuple | None
 
 
 def match_new_records(
@@ -250,7 +312,9 @@ def match_new_records(
     identity_hits = _keys_on_file(domain, identity_wanted)
     blocked = _blocked_on_file(domain, blocking_wanted, domain.matching) if model else []
     candidate_goldens = {golden for _, golden in identity_hits}
-    members = _members_of_records({pk for _, pk in blocked}, candidate_goldens, excluded)
+    members = _members_of_records(
+        {pk for _, pk in blocked}, candidate_goldens, excluded, model and domain.matching
+    )
     goldens = {member.golden_record_id for member in members}
     # Everything the candidate clusters carry, for the strong-identifier veto.
     resolver = DeterministicResolver(
@@ -268,8 +332,11 @@ def match_new_records(
     known = len(members)
     linker = Linker(
         model,
-        [model.prepare(member.canonical) for member in members]
-        + [model.prepare(canonical) for canonical in records],
+        [member.features for member in members]
+        + [
+            keys.features if keys.features is not None else model.prepare(canonical)
+            for keys, canonical in zip(keys_per_record, records, strict=True)
+        ],
         pairs_from_keys(
             [found_under.get(member.pk, ()) for member in members]
             + [keys.blocking for keys in keys_per_record],
@@ -472,10 +539,10 @@ def _blocked_on_file(domain: Domain, keys: set[str], spec) -> list[tuple[str, in
 
 
 def _members_of_records(
-    source_record_ids: set[int], golden_ids: set[int], excluded: set[int]
+    source_record_ids: set[int], golden_ids: set[int], excluded: set[int], spec=None
 ) -> list[Member]:
     """Every live member of the active golden records of ``source_record_ids`` and of
-    ``golden_ids``, in id order."""
+    ``golden_ids``, in id order, with its features (when ``spec`` is given)."""
     record_table = SourceRecord._meta.db_table
     goldens = set(golden_ids)
     for (golden_id,) in _value_query(
@@ -486,17 +553,34 @@ def _members_of_records(
     goldens -= excluded
     golden_table = GoldenRecord._meta.db_table
     rows = _value_query(
-        f"SELECT sr.id, sr.golden_record_id, sr.canonical FROM {record_table} sr "
+        f"SELECT sr.id, sr.golden_record_id, sr.payload_hash FROM {record_table} sr "
         f"JOIN {golden_table} g ON g.id = sr.golden_record_id "
         f"WHERE NOT sr.retired AND g.status = 'active' AND sr.golden_record_id {{match}}",
         sorted(goldens),
     )
-    canonical = SourceRecord._meta.get_field("canonical")
-    members = [
-        Member(pk, golden, canonical.from_db_value(value, None, connection))
-        for pk, golden, value in rows
-    ]
+    members = [Member(pk, golden, None) for pk, golden, _ in rows]
     members.sort(key=lambda member: member.pk)
+    if spec is None:
+        return members
+    digests = {pk: digest for pk, _, digest in rows}
+    missing = []
+    for member in members:
+        member.features = features_cache.get(spec, member.pk, digests[member.pk])
+        if member.features is None:
+            missing.append(member)
+    if missing:
+        field = SourceRecord._meta.get_field("canonical")
+        values = dict(
+            _value_query(
+                f"SELECT id, canonical FROM {record_table} WHERE id {{match}}",
+                sorted(member.pk for member in missing),
+            )
+        )
+        preparer = _preparer(spec)
+        for member in missing:
+            canonical = field.from_db_value(values[member.pk], None, connection)
+            member.features = preparer.prepare(canonical)
+            features_cache.put(spec, member.pk, digests[member.pk], member.features)
     return members
 
 
