@@ -1,5 +1,11 @@
 """Customers: persons and organizations that buy from the company."""
 
+from matching.engine import blocking as b
+from matching.engine import comparisons as m
+from matching.engine import normalize
+from matching.engine.scoring import Thresholds
+from matching.engine.spec import MatchSpec
+
 from . import canonical as c
 from .base import Attribute, Domain, IdentityRule, Sensitivity
 
@@ -36,6 +42,97 @@ def display_name(values) -> str:
 CONTACT = ("source_priority", "most_recent", "most_frequent")
 ADDRESS = ("address_line1", "address_line2", "city", "region", "postal_code", "country")
 NAME = ("source_priority", "most_frequent", "most_recent")
+
+
+def is_organization(values) -> bool:
+    return values.get("kind") == "organization"
+
+
+# Persons and organizations in one model: each has its own name comparison, and a
+# record of the other kind leaves it empty (no evidence). Identifiers decide in both
+# directions: two different national or tax IDs are two different people or
+# companies. Relatives share an address, a family name and often a phone; namesakes
+# share a name; so neither name nor address alone merges, the birth date and the
+# contact details must agree as well.
+MATCHING = MatchSpec(
+    comparisons=(
+        m.Exact("kind"),
+        m.FullPersonName("first_name", "last_name"),
+        m.OrganizationName("organization_name"),
+        m.Date("birth_date"),
+        m.Exact("national_id", label="national ID"),
+        m.Exact("tax_id", label="tax ID"),
+        m.Exact("email", key=normalize.email_key, label="e-mail address"),
+        m.Exact("phone", key=normalize.phone_digits, label="phone number"),
+        m.WebDomain(("email",), label="e-mail domain", when=is_organization),
+        m.StreetAddress("address_line1", "postal_code", "city", "country"),
+    ),
+    blocking=(
+        b.BlockingRule("national_id", b.exact("national_id")),
+        b.BlockingRule("tax_id", b.exact("tax_id")),
+        b.BlockingRule("email", b.exact("email", normalize.email_key)),
+        b.BlockingRule("phone", b.each("phone", normalize.phone_digits)),
+        b.BlockingRule(
+            "name_birth",
+            b.combined(b.name_sounds("first_name", "last_name"), b.exact("birth_date")),
+        ),
+        b.BlockingRule(
+            "name_postal",
+            b.combined(
+                b.full_name_sound("first_name", "last_name"),
+                b.exact("postal_code", normalize.part_number),
+            ),
+        ),
+        b.BlockingRule(
+            "name_city", b.combined(b.full_name_sound("first_name", "last_name"), b.place("city"))
+        ),
+        b.BlockingRule(
+            "org_city", b.combined(b.organization_name("organization_name"), b.place("city"))
+        ),
+        b.BlockingRule(
+            "org_sound_postal",
+            b.combined(
+                b.organization_sound("organization_name"),
+                b.exact("postal_code", normalize.part_number),
+            ),
+        ),
+        b.BlockingRule(
+            "house_postal",
+            b.combined(b.house("address_line1"), b.exact("postal_code", normalize.part_number)),
+        ),
+        b.BlockingRule("house_city", b.combined(b.house("address_line1"), b.place("city"))),
+    ),
+    # Non-null levels in order (see each comparison's ``levels``). u is set for the
+    # candidates that look alike, not for random pairs: people of one household share an
+    # address and often a phone, so these weigh less than their rarity alone would say,
+    # and another given name under the same family name weighs against a match.
+    m={
+        "kind": [0.999, 0.001],
+        "name": [0.62, 0.11, 0.2, 0.01, 0.015, 0.000002, 0.015],
+        "organization_name": [0.84, 0.02, 0.13, 0.002, 0.005, 0.002, 0.001],
+        "web_domain": [0.97, 0.03],
+        "birth_date": [0.895, 0.04, 0.06, 0.002, 0.0001],
+        "national_id": [0.99998, 0.00002],
+        "tax_id": [0.99998, 0.00002],
+        "email": [0.4, 0.6],
+        "phone": [0.95, 0.05],
+        "address": [0.82, 0.085, 0.03, 0.06, 0.005],
+    },
+    u={
+        "kind": [0.55, 0.45],
+        "name": [0.0003, 0.00006, 0.0004, 0.0001, 0.02, 0.3, 0.67914],
+        "organization_name": [0.001, 0.0002, 0.0003, 0.3, 0.01, 0.005, 0.6835],
+        "web_domain": [0.05, 0.95],
+        "birth_date": [0.0001, 0.00003, 0.0016, 0.014, 0.98427],
+        "national_id": [0.0001, 0.9999],
+        "tax_id": [0.0001, 0.9999],
+        "email": [0.0005, 0.9995],
+        "phone": [0.005, 0.995],
+        "address": [0.0008, 0.0002, 0.003, 0.05, 0.946],
+    },
+    prior=0.001,
+    thresholds=Thresholds(auto=0.99, review=0.5),
+)
 
 DOMAIN = Domain(
     name="customer",
@@ -84,4 +181,5 @@ DOMAIN = Domain(
     display_name=display_name,
     survivorship_groups={"address": ADDRESS},
     infer=infer,
+    matching=MATCHING,
 )

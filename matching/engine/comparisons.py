@@ -998,9 +998,8 @@ _CITY_MARK = re.compile(r"^(\w{2,3}?)市")
 def _place_added(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """One Chinese name is the other with up to three characters (a city) before it."""
     shorter, longer = sorted((a, b), key=len)
-    return (
-        len(shorter) >= 4 and 0 < len(longer) - len(shorter) <= 3 and longer[-len(shorter) :] == shorter
-    )
+    extra = len(longer) - len(shorter)
+    return len(shorter) >= 4 and 0 < extra <= 3 and longer[extra:] == shorter
 
 
 def _one_character_apart(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
