@@ -1013,7 +1013,7 @@ def _contains_words(longer: list[str], shorter: list[str]) -> bool:
     return any(longer[i : i + size] == shorter for i in range(len(longer) - size + 1))
 
 
-class StreetAddress(Comparison):
+class StreetAddress(Address):
     """Street, house number, postal code and city as one piece of evidence, compared on
     what identifies a street: its name and numbers without the street type or
     particles ("C/ Alcalá 12" = "Calle de Alcalá, 12"), transliterated (Chinese lines,
@@ -1026,9 +1026,7 @@ class StreetAddress(Comparison):
         city: str = "city",
         country: str = "country",
     ):
-        self.name = "address"
-        self.fields = (street, postal_code, city, country)
-        self.attributes = self.fields
+        super().__init__(street, postal_code, city, country)
         self.levels = (
             NULL,
             Level("exact", "same street address"),
