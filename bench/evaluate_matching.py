@@ -71,6 +71,11 @@ def main() -> None:
     parser.add_argument("dataset", choices=sorted(DATASETS))
     parser.add_argument("path", type=Path)
     parser.add_argument("--train", action="store_true", help="estimate m/u by EM first")
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="declare each file's system to hold every product once (as both files do)",
+    )
     options = parser.parse_args()
     first, second, separator, columns = DATASETS[options.dataset]
     started = time.perf_counter()
@@ -107,7 +112,8 @@ def main() -> None:
         )
         print(report.line())
         model = model.with_parameters(parameters)
-    result = link_in_order(model, features, pairs)
+    groups = [system for system, _, _ in records] if options.distinct else None
+    result = link_in_order(model, features, pairs, groups=groups, exclusivity=spec.exclusivity)
     elapsed = time.perf_counter() - started
 
     cluster_of = result.cluster_of

@@ -60,7 +60,7 @@ def _json(value):
 
 @admin.register(SourceSystem)
 class SourceSystemAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "priority", "record_count"]
+    list_display = ["code", "name", "priority", "distinct_domains", "record_count"]
     search_fields = ["code", "name"]
 
     def get_queryset(self, request):

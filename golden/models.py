@@ -38,6 +38,17 @@ class SourceSystem(models.Model):
             f'"supplier": 10}}. Domains not listed get {DEFAULT_PRIORITY}.'
         ),
     )
+    distinct_domains = models.JSONField(
+        "holds each entity once in",
+        default=list,
+        blank=True,
+        help_text=(
+            "Domains in which this system holds every real-world entity at most once, e.g. "
+            '["material"]. Matching then never merges two of its records automatically '
+            "(such pairs go to review) and counts a clear one-to-one best match with "
+            "another such system as extra evidence."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -56,9 +67,22 @@ class SourceSystem(models.Model):
                 raise ValidationError(
                     {"priority": f"Priority of '{domain}' must be a whole number."}
                 )
+        if not isinstance(self.distinct_domains, list) or not all(
+            isinstance(domain, str) for domain in self.distinct_domains
+        ):
+            raise ValidationError(
+                {"distinct_domains": 'Must be a list of domains, e.g. ["material"].'}
+            )
+        for domain in self.distinct_domains:
+            if domain not in DOMAINS:
+                raise ValidationError({"distinct_domains": f"Unknown domain '{domain}'."})
 
     def priority_for(self, domain: str) -> int:
         return int(self.priority.get(domain, DEFAULT_PRIORITY))
+
+    def holds_once(self, domain: str) -> bool:
+        """Whether this system holds each entity of ``domain`` at most once."""
+        return domain in (self.distinct_domains or ())
 
 
 class GoldenRecord(models.Model):

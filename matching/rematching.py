@@ -54,17 +54,17 @@ def plan(domain: Domain, model: Model) -> Plan:
     rows = list(
         SourceRecord.objects.filter(domain=domain.name, retired=False)
         .order_by("pk")
-        .values_list("pk", "golden_record_id", "canonical")
+        .values_list("pk", "golden_record_id", "canonical", "system_id")
     )
     result = Plan(domain=domain, records=len(rows))
     if not rows:
         return result
-    ids = [pk for pk, _, _ in rows]
-    golden_of = {pk: golden for pk, golden, _ in rows}
-    keys = [services.record_keys(domain, canonical) for _, _, canonical in rows]
+    ids = [pk for pk, *_ in rows]
+    golden_of = {pk: golden for pk, golden, *_ in rows}
+    keys = [services.record_keys(domain, canonical) for _, _, canonical, _ in rows]
     linker = Linker(
         model,
-        [model.prepare(canonical) for _, _, canonical in rows],
+        [model.prepare(canonical) for _, _, canonical, _ in rows],
         pairs_from_keys(
             [k.blocking for k in keys],
             first_new=0,
@@ -72,6 +72,7 @@ def plan(domain: Domain, model: Model) -> Plan:
             window=domain.matching.window,
         ),
         member_ids=ids,
+        **services.once_only_groups(domain, [system for *_, system in rows]),
     )
     resolver = DeterministicResolver(specs=services.identity_specs(domain))
     vetoed = reviews.all_vetoes(domain, model)

@@ -25,7 +25,7 @@ from django.db import connection
 
 from golden.bulk import insert_values
 from golden.domains import Domain
-from golden.models import GoldenRecord, SourceRecord
+from golden.models import GoldenRecord, SourceRecord, SourceSystem
 
 from .engine.blocking import blocking_keys
 from .engine.deterministic import DeterministicResolver, IdentitySpec, identity_keys
@@ -281,6 +281,7 @@ class Member:
     pk: int
     golden_record_id: int
     features: tuple | None
+    system_id: int | None = None
 
 
 def match_new_records(
@@ -291,6 +292,7 @@ def match_new_records(
     keys_per_record: Sequence[RecordKeys] | None = None,
     vetoed: Sequence[Iterable[int]] | None = None,
     model: Model | None = None,
+    system_id: int | None = None,
 ) -> list[MatchDecision]:
     """Decide, in order, where each canonical record belongs.
 
@@ -298,7 +300,9 @@ def match_new_records(
     an earlier record of the same batch: the result equals that of single upserts.
     Equal identifiers decide first; otherwise the fuzzy model places the record
     among the clusters that share a blocking key with it, as a whole cluster.
-    ``vetoed[i]``: source records a steward said are not the i-th record's match.
+    ``vetoed[i]``: source records a steward said are not the i-th record's match;
+    ``system_id``: the records' source system (for systems that hold each entity
+    once, see :func:`once_only_systems`).
     """
     if keys_per_record is None:
         keys_per_record = [record_keys(domain, canonical) for canonical in records]
@@ -347,8 +351,33 @@ def match_new_records(
         clusters={index: member.golden_record_id for index, member in enumerate(members)},
         member_ids=[member.pk for member in members] + [("row", i) for i in range(len(records))],
         order={golden: golden for golden in goldens},
+        **once_only_groups(
+            domain,
+            [member.system_id for member in members] + [system_id] * len(records),
+        ),
     )
     return place_in_order(resolver, linker, known, keys_per_record, vetoed=vetoed)
+
+
+def once_only_systems(domain: Domain) -> frozenset[int]:
+    """Ids of the source systems declared to hold each entity of ``domain`` once."""
+    return frozenset(
+        pk
+        for pk, domains in SourceSystem.objects.values_list("pk", "distinct_domains")
+        if domain.name in (domains or ())
+    )
+
+
+def once_only_groups(domain: Domain, systems: Sequence[int | None]) -> dict[str, Any]:
+    """The :class:`Linker` arguments for records of ``systems`` (one per record):
+    each record's system when it holds each entity once, else nothing."""
+    once = once_only_systems(domain)
+    if not once:
+        return {}
+    return {
+        "groups": [system if system in once else None for system in systems],
+        "exclusivity": domain.matching.exclusivity,
+    }
 
 
 def place_in_order(
@@ -553,16 +582,16 @@ def _members_of_records(
     goldens -= excluded
     golden_table = GoldenRecord._meta.db_table
     rows = _value_query(
-        f"SELECT sr.id, sr.golden_record_id, sr.payload_hash FROM {record_table} sr "
+        f"SELECT sr.id, sr.golden_record_id, sr.payload_hash, sr.system_id FROM {record_table} sr "
         f"JOIN {golden_table} g ON g.id = sr.golden_record_id "
         f"WHERE NOT sr.retired AND g.status = 'active' AND sr.golden_record_id {{match}}",
         sorted(goldens),
     )
-    members = [Member(pk, golden, None) for pk, golden, _ in rows]
+    members = [Member(pk, golden, None, system) for pk, golden, _, system in rows]
     members.sort(key=lambda member: member.pk)
     if spec is None:
         return members
-    digests = {pk: digest for pk, _, digest in rows}
+    digests = {pk: digest for pk, _, digest, _ in rows}
     missing = []
     for member in members:
         member.features = features_cache.get(spec, member.pk, digests[member.pk])

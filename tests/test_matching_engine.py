@@ -9,6 +9,7 @@ from matching.engine import comparisons as c
 from matching.engine import training
 from matching.engine.batch import link_in_order
 from matching.engine.clustering import decide
+from matching.engine.linking import Linker
 from matching.engine.scoring import Model, Thresholds, default_parameters, probability_of
 
 
@@ -271,3 +272,51 @@ def test_em_separates_matches_from_non_matches():
     assert report.iterations >= 2
     trained = model.with_parameters(parameters)
     assert trained.weight_of((1, 1)) > 5 > 0 > trained.weight_of((2, 3))
+
+
+def test_groups_that_hold_each_entity_once():
+    model = small_model(Thresholds(auto=0.99, review=0.5))
+    records = [
+        ("A", {"email": "one@x.com", "name": "Anna Berg"}),
+        ("A", {"email": "two@x.com", "name": "Otto Lind"}),
+        ("B", {"email": "one@x.com", "name": "Anna Bergh"}),  # 0.973 with record 0
+        ("B", {"email": "one@x.com", "name": "Anna Bergh"}),  # same as 2, same group
+    ]
+    features = [model.prepare(values) for _, values in records]
+    pairs = np.array([(i, j) for i in range(4) for j in range(i + 1, 4)])
+
+    plain = link_in_order(model, features, pairs)
+    assert plain.cluster_of[2] != plain.cluster_of[0]  # 0.973: review only
+    assert plain.cluster_of[3] == plain.cluster_of[2]  # same values join
+
+    grouped = link_in_order(model, features, pairs, groups=[g for g, _ in records])
+    # Record 2 is record 0's clear best match both ways: +4 bits, 0.998.
+    assert grouped.cluster_of[2] == grouped.cluster_of[0]
+    assert grouped.decisions[2].probability == pytest.approx(probability_of(5.18 + 4), abs=1e-3)
+    # Record 3 would join too, but the cluster already holds a record of group B.
+    assert grouped.cluster_of[3] not in (grouped.cluster_of[0], grouped.cluster_of[1])
+    assert [item.cluster for item in grouped.decisions[3].review] == [grouped.cluster_of[0]]
+
+
+def test_no_exclusivity_evidence_when_a_rival_is_close():
+    model = small_model(Thresholds(auto=0.99, review=0.5))
+    records = [
+        ("A", {"email": "one@x.com", "name": "Anna Berg"}),
+        ("B", {"email": "one@x.com", "name": "Anna Bergh"}),  # placed first: 0.973
+        ("B", {"email": "one@x.com", "name": "Anna Bergg"}),  # a rival as good
+    ]
+    features = [model.prepare(values) for _, values in records]
+    pairs = np.array([(0, 1), (0, 2), (1, 2)])
+    result = link_in_order(model, features, pairs, groups=[g for g, _ in records])
+    # Record 1 is clear (record 2 is not placed yet) and joins; record 2 then meets a
+    # cluster that holds a record of its group.
+    assert result.cluster_of[1] == result.cluster_of[0]
+    assert result.cluster_of[2] != result.cluster_of[0]
+
+    # Placed against an open cluster with a same-group rival already elsewhere, no bonus.
+    linker = Linker(model, features, pairs, groups=["A", "B", "B"])
+    linker.assign(0, "C0")
+    linker.assign(2, "C2")  # a rival of record 1 for record 0, kept apart
+    decision = linker.decide(1)
+    assert not decision.attaches
+    assert decision.review[0].probability == pytest.approx(probability_of(5.18), abs=1e-3)

@@ -92,6 +92,14 @@ def test_title_words_levels(a, b, level):
         ({"name": "Panasonic Phone - KXTG4321B"}, {"name": "Panasonic KX-TG4323B Phone"}, "else"),
         ({"name": "Netgear 24-Port Switch"}, {"name": "Netgear 24-Port Hub"}, "null"),
         ({"name": "Canon Lens 70-300mm F/4-5.6"}, {"name": "Canon Lens 55-250mm f/4-5.6"}, "null"),
+        # Grades, dimensions, platforms, releases and terms are not model numbers.
+        ({"name": "Adventure Workshop 4th-6th grade"}, {"name": "JumpStart 4th-6th grade"}, "null"),
+        ({"name": "Brain Play preschool-1st"}, {"name": "Adventure Workshop preschool-1st"}, "null"),
+        ({"name": "ViaCAD 2D/3D"}, {"name": "TurboCAD Designer 2D/3D"}, "null"),
+        ({"name": "Outlook 2007 Win32"}, {"name": "Office SBE 2007 Win32"}, "null"),
+        ({"name": "ARCserve r11.5 agent"}, {"name": "ARCserve r11.5 suite"}, "null"),
+        ({"name": "Exceed 2007 w/1yr maintenance"}, {"name": "Total Protection w/1yr gold"}, "null"),
+        ({"name": "Hub USB2.0 MP3"}, {"name": "Player USB2.0 MP3"}, "null"),
     ],
 )  # fmt: skip
 def test_product_code_levels(a, b, level):
@@ -107,6 +115,9 @@ def test_product_code_levels(a, b, level):
         ("Sony Cyber-shot DSCW150 Silver", "Sony Cyber-shot DSC-W150 - Black", "colour_conflict"),
         ("QuickBooks Pro 2007", "QuickBooks Premier 2007", "edition_conflict"),
         ("Photoshop CS3 [Mac]", "Photoshop CS3 Windows", "edition_conflict"),
+        ("Instant Immersion French 2.0", "Instant Immersion Italian 2.0", "edition_conflict"),
+        ("Instant Immersion Italian Deluxe", "instant immersion italian", "consistent"),
+        ("Retrospect 6.0 Desktop", "Retrospect Server 6.0", "edition_conflict"),
         ("QuickBooks Pro 2007", "QuickBooks Pro 2008", "version_conflict"),
         ("Photoshop CS2", "Photoshop CS3 Upgrade", "version_conflict"),
         ("", "Photoshop CS3", "null"),

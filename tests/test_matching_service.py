@@ -419,3 +419,79 @@ def test_an_oversized_block_on_file_yields_only_its_newest_records(erp):
     assert sorted(pk for _, pk in found) == ids[-2:]
     found = services._blocked_on_file(DOMAINS["material"], {"~name:turb"}, SPEC)
     assert sorted(pk for _, pk in found) == ids
+
+
+def holds_once(*systems):
+    for system in systems:
+        system.distinct_domains = ["material"]
+        system.full_clean()
+        system.save()
+
+
+def test_systems_that_hold_each_entity_once_trust_a_clear_best_match(erp, crm):
+    holds_once(erp, crm)
+    put(erp, "M2", name="Vacuum valve")
+    first = put(erp, "M1", name="Turbo pump")
+    # Same name, nothing else: 0.876 alone; the only plausible match both ways adds
+    # 4 bits (weight 2.82 + 4 = 6.82, probability 0.991).
+    second = put(crm, "X9", name="Turbo pump")
+
+    assert second.outcome == Outcome.ATTACHED
+    assert second.global_id == first.global_id
+    assert second.probability == pytest.approx(0.991, abs=0.001)
+    evidence = {item["comparison"]: item for item in second.explanation}
+    assert evidence["exclusive"]["level"] == "clear_best"
+    assert evidence["exclusive"]["weight"] == 4.0
+    assert "holds an entity once" in evidence["exclusive"]["description"]
+    assert_invariants()
+
+
+def test_a_system_that_holds_each_entity_once_never_merges_its_own_records(erp, crm):
+    holds_once(erp, crm)
+    first = put(erp, "M1", name="Turbo pump TP-100", manufacturer="Acme")
+    joined = put(crm, "X9", name="Turbo pump TP-100", manufacturer="Acme")
+    assert joined.global_id == first.global_id
+    # An identical CRM record would have joined; the cluster already holds one.
+    again = put(crm, "X10", name="Turbo pump TP-100", manufacturer="Acme")
+
+    assert again.outcome != Outcome.ATTACHED
+    assert again.global_id != first.global_id
+    assert again.queued_for_review
+    assert ("X10", "M1") in pending() or ("M1", "X10") in pending()
+    assert_invariants()
+
+
+def test_no_extra_evidence_when_the_best_match_is_not_clear(erp, crm):
+    holds_once(erp, crm)
+    put(erp, "M1", name="Turbo pump")
+    put(erp, "M2", name="Turbo pump")  # the ERP holds it once: kept apart, reviewed
+    third = put(crm, "X9", name="Turbo pump")
+
+    assert third.outcome != Outcome.ATTACHED
+    assert SourceRecord.objects.values("golden_record").distinct().count() == 3
+    items = ReviewItem.objects.filter(record_b__source_key="X9") | ReviewItem.objects.filter(
+        record_a__source_key="X9"
+    )
+    assert items.count() == 2
+    for item in items:
+        assert item.probability == pytest.approx(0.876, abs=0.001)
+        assert "exclusive" not in {entry["comparison"] for entry in item.explanation}
+
+
+def test_without_the_declaration_a_doubtful_pair_stays_doubtful(erp, crm):
+    holds_once(erp)  # the CRM may hold duplicates
+    put(erp, "M1", name="Turbo pump")
+    second = put(crm, "X9", name="Turbo pump")
+    assert second.outcome != Outcome.ATTACHED
+    assert second.queued_for_review
+
+
+def test_holds_once_is_validated(erp):
+    from django.core.exceptions import ValidationError
+
+    erp.distinct_domains = ["materials"]
+    with pytest.raises(ValidationError, match="Unknown domain 'materials'"):
+        erp.full_clean()
+    erp.distinct_domains = "material"
+    with pytest.raises(ValidationError, match="list of domains"):
+        erp.full_clean()

@@ -264,6 +264,7 @@ def _write(
         keys_per_record=[row.keys for row in arriving],
         vetoed=vetoed,
         model=model,
+        system_id=system.pk,
     )
 
     # Lock every existing golden record this batch touches, then re-check it.

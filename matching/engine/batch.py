@@ -5,14 +5,14 @@ input order (so a batch and a sequence of single upserts end in the same cluster
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .clustering import Decision
-from .linking import Linker
+from .linking import Exclusivity, Linker
 from .scoring import Model
 
 
@@ -32,10 +32,13 @@ def link_in_order(
     pairs: np.ndarray,
     *,
     vetoed: Mapping[int, set[int]] | None = None,
+    groups: Sequence[Hashable | None] | None = None,
+    exclusivity: Exclusivity | None = None,
 ) -> BatchResult:
     """Cluster records ``0..n-1`` placing each against the clusters of the records
-    before it. ``pairs`` are candidate pairs (i < j) from blocking."""
-    linker = Linker(model, features, pairs)
+    before it. ``pairs`` are candidate pairs (i < j) from blocking; ``groups`` and
+    ``exclusivity`` as for :class:`.linking.Linker`."""
+    linker = Linker(model, features, pairs, groups=groups, exclusivity=exclusivity)
     decisions = [
         linker.place(record, vetoed=(vetoed or {}).get(record, ()))
         for record in range(len(features))

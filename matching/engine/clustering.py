@@ -47,11 +47,14 @@ def decide(
     *,
     vetoed: frozenset[Hashable] | set[Hashable] = frozenset(),
     order: Mapping[Hashable, object] | None = None,
+    review_only: frozenset[Hashable] | set[Hashable] = frozenset(),
 ) -> Decision:
     """Where a record goes, given ``candidates``: cluster → {member → probability
     that the record and the member are one entity}, covering every live member of
     each candidate cluster. ``vetoed`` are members a steward declared not to be
-    the record's match; ``order`` ranks clusters for ties (smaller = older)."""
+    the record's match; ``order`` ranks clusters for ties (smaller = older);
+    ``review_only`` clusters may be offered to stewards but never joined
+    automatically."""
     qualified: list[tuple[float, object, Hashable, Hashable, float]] = []
     doubtful: list[ReviewCandidate] = []
     for cluster, members in candidates.items():
@@ -61,7 +64,7 @@ def decide(
         if any(member in vetoed for member in members):
             continue
         weakest = min(members.values())
-        if best >= thresholds.auto and weakest >= thresholds.review:
+        if best >= thresholds.auto and weakest >= thresholds.review and cluster not in review_only:
             average = sum(members.values()) / len(members)
             rank = order.get(cluster, cluster) if order is not None else cluster
             qualified.append((average, rank, cluster, best_member, best))

@@ -594,11 +594,25 @@ _COUNTED_WORD = re.compile(r"\d{1,4}[A-Z]{3,}")
 _APERTURE = re.compile(r"\bf/?\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?", re.IGNORECASE)
 
 
+# Release numbers ("r11.5") and terms ("w/1yr", "3-year"): versions and
+# durations, not model numbers.
+_RELEASE_OR_TERM = re.compile(
+    r"\br\d+(?:\.\d+)+\b|\b(?:w/)?\d+[- ]?(?:yrs?|years?)\b", re.IGNORECASE
+)
+
+# Codes that are words of another kind: ordinal ranges ("4th-6th",
+# "preschool-1st"), dimensions ("2D/3D"), platforms and interfaces ("Win32",
+# "x64", "USB2.0", "MP3").
+_NOT_A_CODE = re.compile(
+    r"(?:[A-Z]*\d{1,2}(?:ST|ND|RD|TH))+|(?:\dD)+|(?:WIN|X|IA)(?:32|64)|USB\d+|MP\d"
+)
+
+
 def _product_codes(text: str) -> set[str]:
     codes = set()
-    for code in n.model_codes(_APERTURE.sub(" ", text)):
+    for code in n.model_codes(_RELEASE_OR_TERM.sub(" ", _APERTURE.sub(" ", text))):
         code = code.rstrip(":")
-        if len(code) >= 4 and not _COUNTED_WORD.fullmatch(code):
+        if len(code) >= 4 and not _COUNTED_WORD.fullmatch(code) and not _NOT_A_CODE.fullmatch(code):
             codes.add(code)
     return codes
 
@@ -744,7 +758,8 @@ class Variant(Comparison):
             Level("licence_one_sided", "upgrade, academic or OEM licence named on one side only"),
             Level("colour_conflict", "different colours named"),
             Level(
-                "edition_conflict", "different edition (e.g. standard and professional) or platform"
+                "edition_conflict",
+                "different edition (e.g. standard and professional), platform or language",
             ),
             Level("version_conflict", "different version numbers or years"),
         )
@@ -758,8 +773,10 @@ class Variant(Comparison):
     def compare(self, a, b):
         if a.versions and b.versions and not (a.versions & b.versions):
             return 6
-        if (a.editions and b.editions and a.editions != b.editions) or (
-            a.platforms and b.platforms and a.platforms != b.platforms
+        if (
+            (a.editions and b.editions and a.editions != b.editions)
+            or (a.platforms and b.platforms and a.platforms != b.platforms)
+            or (a.languages and b.languages and not (a.languages & b.languages))
         ):
             return 5
         if a.colours and b.colours and not (a.colours & b.colours):

@@ -8,6 +8,17 @@ at once, vectorised; records are then placed in order with
 :func:`.clustering.decide`, so the result never depends on how the records were
 grouped into calls, except through the blocking caps.
 
+**Systems that hold each entity once.** When records come with groups (their
+source system, where that system is declared to hold each real-world entity at
+most once in the domain), two more rules apply. A record never joins a cluster
+automatically that already holds a record of its own group (it may still be
+offered for review). And when a cluster is the record's clear best match both ways
+(every other candidate cluster of the record, and every other record of its group
+that competes for the cluster's members, is at least ``margin`` bits weaker), that
+exclusivity is evidence of its own: ``weight`` bits are added, shown in the
+explanation like any comparison. One-to-one structure is the strongest hint two
+duplicate-free catalogues give, and the one a pairwise score cannot see.
+
 Records are numbered ``0..n-1``. Records already on file come with their cluster;
 the others are placed by :meth:`Linker.place`, in increasing order. A pair links a
 record to another one placed before it; members of a candidate cluster that no pair
@@ -19,11 +30,32 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .clustering import Decision, decide
-from .scoring import Model, Score, probability_of
+from .scoring import Contribution, Model, Score, probability_of
+
+
+@dataclass(frozen=True)
+class Exclusivity:
+    """Evidence from one-to-one structure between systems that hold each entity
+    once (see the module documentation)."""
+
+    #: How much weaker (in bits) every competitor must be.
+    margin: float = 3.0
+    #: Bits added to a clear best match.
+    weight: float = 4.0
+
+    def contribution(self) -> Contribution:
+        return Contribution(
+            "exclusive",
+            "clear_best",
+            "each system holds an entity once, and this is the clear best match both "
+            f"ways (every competitor at least {2**self.margin:.0f}x less likely)",
+            self.weight,
+        )
 
 
 class Linker:
@@ -36,13 +68,21 @@ class Linker:
         clusters: Mapping[int, Hashable] | None = None,
         member_ids: Sequence[Hashable] | None = None,
         order: Mapping[Hashable, object] | None = None,
+        groups: Sequence[Hashable | None] | None = None,
+        exclusivity: Exclusivity | None = None,
     ):
         """``features``: every record's prepared features; ``pairs``: candidate
         pairs (i, j) as an (n, 2) array; ``clusters``: record → cluster of the
         records already on file; ``member_ids``: the name of each record in
         decisions and vetoes (default: its number); ``order``: cluster → rank for
-        ties (smaller = older)."""
+        ties (smaller = older); ``groups``: per record, its system when that system
+        holds each entity once (else None); ``exclusivity``: the evidence that
+        gives (default :class:`Exclusivity`)."""
         self.model = model
+        self.groups = list(groups) if groups is not None else None
+        self.exclusivity = exclusivity or Exclusivity()
+        # record → the cluster its clear-best-match evidence went to.
+        self._exclusive: dict[int, Hashable] = {}
         self.features = features
         self.member_ids = list(member_ids) if member_ids is not None else list(range(len(features)))
         self.order = dict(order or {})
@@ -106,12 +146,89 @@ class Linker:
         named by ``member_ids``; ``allowed`` may rule clusters out (e.g. one with a
         different tax ID)."""
         names = self.member_ids
-        candidates = {
-            cluster: {names[member]: probability_of(weight) for member, weight in weights.items()}
+        vetoed = set(vetoed)
+        found = {
+            cluster: weights
             for cluster, weights in self.candidates(record).items()
             if allowed is None or allowed(cluster)
         }
-        return decide(candidates, self.model.thresholds, vetoed=set(vetoed), order=self.order)
+        review_only: set[Hashable] = set()
+        group = self.groups[record] if self.groups is not None else None
+        self._exclusive.pop(record, None)
+        if group is not None:
+            review_only = {
+                cluster
+                for cluster in found
+                if any(self.groups[m] == group for m in self.members[cluster] if m != record)
+            }
+            best = self._clear_best(record, group, found, review_only, vetoed)
+            if best is not None:
+                self._exclusive[record] = best
+                bonus = self.exclusivity.weight
+                found[best] = {member: w + bonus for member, w in found[best].items()}
+        candidates = {
+            cluster: {names[member]: probability_of(weight) for member, weight in weights.items()}
+            for cluster, weights in found.items()
+        }
+        return decide(
+            candidates,
+            self.model.thresholds,
+            vetoed=vetoed,
+            order=self.order,
+            review_only=review_only,
+        )
+
+    def _clear_best(
+        self,
+        record: int,
+        group: Hashable,
+        found: dict[Hashable, dict[int, float]],
+        taken: set[Hashable],
+        vetoed: set[Hashable],
+    ) -> Hashable | None:
+        """The cluster that is ``record``'s clear best match both ways, if any: it
+        holds a record of another once-only system, every other open candidate
+        cluster is ``margin`` bits weaker, and so is every other record of
+        ``group`` among the candidates against each of its once-only members."""
+        names = self.member_ids
+        strength = {
+            cluster: max(weights.values())
+            for cluster, weights in found.items()
+            if cluster not in taken and not any(names[m] in vetoed for m in weights)
+        }
+        if not strength:
+            return None
+        best = max(strength, key=lambda cluster: strength[cluster])
+        margin = self.exclusivity.margin
+        if any(strength[other] > strength[best] - margin for other in strength if other != best):
+            return None
+        anchors = [
+            m for m in self.members[best] if self.groups[m] is not None and self.groups[m] != group
+        ]
+        if not anchors:
+            return None
+        rivals = [
+            m
+            for cluster in found
+            if cluster != best
+            for m in self.members[cluster]
+            if m != record and self.groups[m] == group
+        ]
+        for anchor in anchors:
+            mine = found[best][anchor]
+            for rival in rivals:
+                if self._weight(anchor, rival) > mine - margin:
+                    return None
+        return best
+
+    def _weight(self, a: int, b: int) -> float:
+        links = self._links[a]
+        if b not in links:
+            weight = self.model.weight_of(self.model.levels(self.features[a], self.features[b]))
+            links[b] = weight
+            self._links[b][a] = weight
+            self.extra_scores += 1
+        return links[b]
 
     def place(self, record: int, *, vetoed: Iterable[Hashable] = ()) -> Decision:
         """:meth:`decide`, then assign: an existing cluster, or a new one named by
@@ -133,7 +250,20 @@ class Linker:
         return self._index_of.get(member_id)
 
     def score(self, record: int, other: int) -> Score:
-        return self.model.score(self.features[record], self.features[other])
+        """The pair's score, with the clear-best-match evidence when ``record`` was
+        placed with it against ``other``'s cluster."""
+        score = self.model.score(self.features[record], self.features[other])
+        cluster = self._exclusive.get(record)
+        if cluster is None or self.cluster_of.get(other) != cluster:
+            return score
+        evidence = self.exclusivity.contribution()
+        weight = score.weight + evidence.weight
+        return replace(
+            score,
+            probability=probability_of(weight),
+            weight=weight,
+            contributions=(*score.contributions, evidence),
+        )
 
 
 def pairs_from_keys(

@@ -1280,7 +1280,8 @@ class ProductVariant(NamedTuple):
     ``editions``: edition tiers ("pro" → "professional", "std" → "standard");
     ``licences``: licence kinds ("upgrade", "academic", "oem");
     ``platforms``: "mac" or "windows" (empty when the title names both or none);
-    ``colours``: colour and finish words ("grey" → "gray", "stainless" → "steel").
+    ``colours``: colour and finish words ("grey" → "gray", "stainless" → "steel");
+    ``languages``: languages a product is in or teaches ("French", "Español").
     """
 
     versions: frozenset[str]
@@ -1288,10 +1289,16 @@ class ProductVariant(NamedTuple):
     licences: frozenset[str]
     platforms: frozenset[str]
     colours: frozenset[str] = frozenset()
+    languages: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(
-            self.versions or self.editions or self.licences or self.platforms or self.colours
+            self.versions
+            or self.editions
+            or self.licences
+            or self.platforms
+            or self.colours
+            or self.languages
         )
 
 
@@ -1303,6 +1310,15 @@ _EDITION_WORDS = {
     "enterprise": "enterprise", "ultimate": "ultimate", "express": "express",
     "extended": "extended", "elite": "elite", "lite": "lite", "platinum": "platinum",
     "starter": "starter", "advanced": "advanced", "server": "server",
+    "desktop": "desktop", "workstation": "workstation",
+    "collector": "collector", "collectors": "collector",
+}  # fmt: skip
+_LANGUAGE_WORDS = {
+    "english": "en", "french": "fr", "francais": "fr", "german": "de", "deutsch": "de",
+    "spanish": "es", "espanol": "es", "italian": "it", "italiano": "it",
+    "portuguese": "pt", "dutch": "nl", "russian": "ru", "japanese": "ja",
+    "chinese": "zh", "mandarin": "zh", "korean": "ko", "arabic": "ar", "hebrew": "he",
+    "greek": "el", "polish": "pl", "swedish": "sv", "latin": "la", "hindi": "hi",
 }  # fmt: skip
 _LICENCE_WORDS = {
     "upgrade": "upgrade", "upg": "upgrade", "upsell": "upgrade",
@@ -1374,6 +1390,7 @@ def _product_variant(text: str) -> ProductVariant:
     licences: set[str] = set()
     platforms: set[str] = set()
     colours: set[str] = set()
+    languages: set[str] = set()
     platform_context = False
     for position, word in enumerate(words):
         following = words[position + 1] if position + 1 < len(words) else ""
@@ -1385,6 +1402,8 @@ def _product_variant(text: str) -> ProductVariant:
             platforms.add(_PLATFORM_WORDS[word])
         if word in _COLOUR_WORDS:
             colours.add(_COLOUR_WORDS[word])
+        if word in _LANGUAGE_WORDS:
+            languages.add(_LANGUAGE_WORDS[word])
         if word in _PLATFORM_CONTEXT or word in _PLATFORM_WORDS:
             platform_context = True
             continue
@@ -1405,6 +1424,7 @@ def _product_variant(text: str) -> ProductVariant:
         frozenset(licences),
         frozenset(platforms),
         frozenset(colours),
+        frozenset(languages),
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from .blocking import Blocker, BlockingRule
 from .comparisons import Comparison
+from .linking import Exclusivity
 from .scoring import Model, Parameters, Thresholds, default_parameters
 
 
@@ -24,6 +25,8 @@ class MatchSpec:
     max_block: int = 200
     #: Records of an oversized block are compared with this many neighbours only.
     window: int = 20
+    #: Evidence from systems declared to hold each entity once (see ``linking``).
+    exclusivity: Exclusivity = field(default_factory=Exclusivity)
 
     def __post_init__(self) -> None:
         for comparison in self.comparisons:
