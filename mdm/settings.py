@@ -152,6 +152,8 @@ LOGGING = {
 # Size of one import transaction (rows). Larger batches are faster, smaller ones hold
 # locks for less time.
 MDM_IMPORT_BATCH_SIZE = int(os.environ.get("MDM_IMPORT_BATCH_SIZE", "2000"))
+# Largest import file accepted, in bytes (default 10 GB).
+MDM_IMPORT_MAX_BYTES = int(os.environ.get("MDM_IMPORT_MAX_BYTES", str(10 * 1024**3)))
 # 1: a helper process reads and validates the next import batch while the current one
 # is written (one core each); 0: everything in-process. Small files stay in-process.
 MDM_IMPORT_VALIDATION_WORKERS = int(os.environ.get("MDM_IMPORT_VALIDATION_WORKERS", "1"))

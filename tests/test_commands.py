@@ -233,16 +233,15 @@ def test_wrong_encoding_fails_before_writing_anything(db, tmp_path):
         + "9999,Müller AG\n".encode("latin-1")
     )
 
-    message = _file_error(path)
+    message = _file_error(path, "--encoding", "utf-8")
 
     assert "cannot be decoded as utf-8" in message and "--encoding" in message
     assert "1 created" not in message
+    # Detected by default: the first megabyte is not UTF-8, and reads as Latin-1.
     assert "3001 read, 3001 created" in import_file(
         str(path),
         "customer",
         "ERP",
-        "--encoding",
-        "latin-1",
         "--errors-out",
         str(tmp_path / "e.csv"),
     )

@@ -1,13 +1,26 @@
-"""Reading import files (CSV, JSON Lines) and writing their errors files.
+"""Reading import files (CSV, Excel .xlsx, JSON Lines) and writing their errors files.
 
 A file is read twice: :meth:`RowReader.count` checks what would make the whole file
 unusable (binary content, undecodable bytes, a header without the key column or with
-unknown columns, broken quoting), so that such a file is refused before anything is
-written; :meth:`RowReader.rows` then streams it as :class:`SourceRow` values.
+unknown columns, broken quoting, a damaged workbook), so that such a file is refused
+before anything is written; :meth:`RowReader.rows` then streams it as
+:class:`SourceRow` values.
+
+CSV files may use any one-character delimiter (by default the one that splits the
+header row best among ``,`` ``;`` tab and ``|``) and any encoding (by default
+detected: a byte-order mark, else UTF-8 when the start of the file is valid UTF-8,
+else charset-normalizer's best guess, GB2312 and GBK read as their superset
+GB18030). Quoted fields may hold delimiters and line breaks; CRLF and LF both end
+rows.
+
+A cell the service itself escaped against formula evaluation (an apostrophe before
+``=``, ``+``, ``-`` or ``@``, as in its errors files) is read back without the
+apostrophe, so a fixed errors file imports the values as they were.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -17,13 +30,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+
+from ..cells import safe_cell
 from ..domains import Domain
+from . import excel
 
 #: Columns of an errors file; an errors file can be fixed and imported as it is,
 #: because the importer ignores these columns.
 REPORT_COLUMNS = ("row_number", "error_column", "error_value", "error_reason")
 MAX_FIELD_SIZE = 1_000_000
 SNIFF_BYTES = 8192
+#: Bytes read to detect an encoding.
+DETECT_BYTES = 1 << 20
+DELIMITERS = (",", ";", "\t", "|")
+FORMATS = ("csv", "xlsx", "jsonl")
 
 
 class ImportFileError(Exception):
@@ -45,7 +66,46 @@ def detect_format(path: Path, given: str | None) -> str:
     suffix = path.suffix.lower()
     if suffix in {".jsonl", ".ndjson"}:
         return "jsonl"
+    if suffix in {".xlsx", ".xlsm"}:
+        return "xlsx"
+    if suffix == ".xls":
+        raise ImportFileError(
+            f"{path}: the old binary .xls format is not read; save the sheet as .xlsx or CSV"
+        )
     return "csv"
+
+
+def detect_encoding(path: Path) -> str:
+    """The encoding of a text file, from its first megabyte (see the module docs)."""
+    with path.open("rb") as handle:
+        sample = handle.read(DETECT_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        # Incremental: the sample may end inside a character.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    if best is None:
+        raise ImportFileError(
+            f"{path}: cannot tell the file's encoding; pass --encoding (e.g. latin-1, gb18030)"
+        )
+    encoding = codecs.lookup(best.encoding).name
+    if encoding in {"gb2312", "gbk", "hz"}:
+        return "gb18030"
+    return encoding
+
+
+def _unescape(cell: str) -> str:
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@":
+        return cell[1:]
+    return cell
 
 
 class RowReader:
@@ -58,8 +118,9 @@ class RowReader:
         domain: Domain,
         file_format: str,
         key_column: str = "source_key",
-        delimiter: str = ",",
-        encoding: str = "utf-8",
+        delimiter: str = "auto",
+        encoding: str = "auto",
+        sheet: str | None = None,
     ) -> None:
         self.path = path
         self.domain = domain
@@ -67,30 +128,68 @@ class RowReader:
         self.key_column = key_column
         self.delimiter = delimiter
         self.encoding = encoding
+        self.sheet = sheet
         self.header: list[str] = []
-        if file_format not in {"csv", "jsonl"}:
-            raise ImportFileError(f"unknown format '{file_format}' (use csv or jsonl)")
-        if len(delimiter) != 1:
+        if file_format not in FORMATS:
+            raise ImportFileError(f"unknown format '{file_format}' (use {', '.join(FORMATS)})")
+        if delimiter != "auto" and len(delimiter) != 1:
             raise ImportFileError(f"the delimiter must be one character, not {delimiter!r}")
-        try:
-            "".encode(encoding)
-        except LookupError:
-            raise ImportFileError(f"unknown encoding '{encoding}'") from None
+        if encoding != "auto":
+            try:
+                "".encode(encoding)
+            except LookupError:
+                raise ImportFileError(f"unknown encoding '{encoding}'") from None
         self._check_file()
+        if file_format != "xlsx":
+            if self.encoding == "auto":
+                self.encoding = detect_encoding(path)
+            if self.delimiter == "auto":
+                self.delimiter = self._sniff_delimiter() if file_format == "csv" else ","
 
     def _check_file(self) -> None:
         if not self.path.exists():
             raise ImportFileError(f"{self.path}: no such file")
         if not self.path.is_file():
             raise ImportFileError(f"{self.path}: not a regular file")
+        size = self.path.stat().st_size
+        limit = settings.MDM_IMPORT_MAX_BYTES
+        if size > limit:
+            raise ImportFileError(
+                f"{self.path}: {size / 1024**2:,.0f} MB is over the import limit of "
+                f"{limit / 1024**2:,.0f} MB (MDM_IMPORT_MAX_BYTES); split the file"
+            )
         with self.path.open("rb") as handle:
             head = handle.read(SNIFF_BYTES)
         if not head.strip():
             raise ImportFileError(f"{self.path}: the file is empty")
-        if b"\x00" in head and not self.encoding.lower().startswith("utf-16"):
+        if self.file_format == "xlsx":
+            if not head.startswith(b"PK"):
+                raise ImportFileError(f"{self.path}: not an .xlsx workbook (not a zip archive)")
+            try:
+                excel.check_archive(self.path)
+            except excel.WorkbookError as error:
+                raise ImportFileError(f"{self.path}: {error}") from None
+            return
+        if head.startswith(b"PK\x03\x04"):
+            raise ImportFileError(
+                f"{self.path}: looks like a zip archive or workbook, not "
+                f"{self.file_format.upper()} (name an Excel file .xlsx)"
+            )
+        utf16 = self.encoding.lower().startswith("utf-16") or head.startswith(
+            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        )
+        if b"\x00" in head and not utf16:
             raise ImportFileError(
                 f"{self.path}: looks like a binary file (NUL bytes), not {self.file_format.upper()}"
             )
+
+    def _sniff_delimiter(self) -> str:
+        """The candidate delimiter that splits the header line into most columns."""
+        with self.path.open("r", encoding=self.encoding, errors="replace", newline="") as handle:
+            first = handle.readline(SNIFF_BYTES)
+        counts = {candidate: first.count(candidate) for candidate in DELIMITERS}
+        best = max(DELIMITERS, key=lambda candidate: counts[candidate])
+        return best if counts[best] else ","
 
     def count(self) -> int:
         """Read the whole file once, checking what would make it unusable; return the
@@ -101,6 +200,14 @@ class RowReader:
         return self._stream(check_only=False)
 
     def _stream(self, *, check_only: bool):
+        if self.file_format == "xlsx":
+            try:
+                yield from self._table(
+                    excel.sheet_rows(self.path, self.sheet, self.key_column), check_only
+                )
+            except excel.WorkbookError as error:
+                raise ImportFileError(f"{self.path}: {error}") from None
+            return
         encoding = (
             "utf-8-sig"
             if self.encoding.lower().replace("_", "-") in {"utf-8", "utf8"}
@@ -124,25 +231,48 @@ class RowReader:
     def _csv_rows(self, handle: io.TextIOBase, check_only: bool = False) -> Iterator[SourceRow]:
         csv.field_size_limit(MAX_FIELD_SIZE)
         reader = csv.reader(handle, delimiter=self.delimiter, strict=True)
-        try:
-            header = next(reader, None)
-        except csv.Error as error:
-            raise ImportFileError(f"{self.path}: header row: {error}") from None
-        if header is None or not any(cell.strip() for cell in header):
+
+        def numbered() -> Iterator[tuple[int, list[str], dict[int, str]]]:
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as error:
+                    where = "header row" if reader.line_num <= 1 else f"line {reader.line_num}"
+                    raise ImportFileError(f"{self.path}: {where}: {error}") from None
+                yield reader.line_num, cells, {}
+
+        yield from self._table(numbered(), check_only)
+
+    def _table(
+        self, rows: Iterator[tuple[int, list[str], dict[int, str]]], check_only: bool
+    ) -> Iterator[SourceRow]:
+        """Rows of a CSV file or a sheet: (number, cells, formulas without a value)."""
+        header = next(rows, None)
+        if header is None or not any(cell.strip() for cell in header[1]):
             raise ImportFileError(f"{self.path}: the file is empty (no header row)")
-        self.header = [cell.strip() for cell in header]
+        self.header = [cell.strip() for cell in header[1]]
         columns = self._check_header(self.header)
         width = len(self.header)
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                raise ImportFileError(f"{self.path}: line {reader.line_num}: {error}") from None
-            number = reader.line_num
+        sheet = self.file_format == "xlsx"
+        for number, cells, formulas in rows:
             if not any(cell.strip() for cell in cells):
                 continue
+            if sheet:
+                # Sheets pad rows to the widest row; cells past the header must be empty.
+                extra = [i for i in range(width, len(cells)) if cells[i].strip()]
+                if extra:
+                    if check_only:
+                        yield cells
+                        continue
+                    yield SourceRow(
+                        number, "", {}, cells,
+                        problem=(_column_letter(extra[0]), cells[extra[0]][:200],
+                                 "a value in a column without a header (a merged header cell?)"),
+                    )  # fmt: skip
+                    continue
+                cells = (cells + [""] * width)[:width]
             if check_only:
                 yield cells
                 continue
@@ -153,18 +283,29 @@ class RowReader:
                              f"row has {len(cells)} fields, the header has {width}"),
                 )  # fmt: skip
                 continue
+            if formulas:
+                index, formula = next(iter(formulas.items()))
+                name = self.header[index] if index < width else _column_letter(index)
+                yield SourceRow(
+                    number, "", {}, cells,
+                    problem=(name, formula[:200],
+                             "a formula without a computed value; open and save the file in "
+                             "a spreadsheet program, or paste the values"),
+                )  # fmt: skip
+                continue
             key, payload = "", {}
             for name, cell in zip(columns, cells, strict=True):
                 if name == "__key__":
-                    key = cell.strip()
+                    key = _unescape(cell.strip())
                 elif name:
-                    payload[name] = cell
+                    payload[name] = _unescape(cell)
             yield SourceRow(number, key, payload, cells)
 
     def _check_header(self, header: list[str]) -> list[str]:
         """Map header cells to attribute names ('__key__' for the key, '' to ignore)."""
-        if len(set(header)) != len(header):
-            repeated = sorted({name for name in header if header.count(name) > 1})
+        named = [name for name in header if name]
+        if len(set(named)) != len(named):
+            repeated = sorted({name for name in named if named.count(name) > 1})
             raise ImportFileError(f"{self.path}: repeated column(s) {', '.join(repeated)}")
         key = self.key_column.strip().lower()
         columns: list[str] = []
@@ -172,7 +313,9 @@ class RowReader:
         known = set(self.domain.attribute_names)
         for name in header:
             folded = name.lower()
-            if folded == key:
+            if not folded:
+                columns.append("")  # a column without a header (checked per row in sheets)
+            elif folded == key:
                 columns.append("__key__")
             elif folded in REPORT_COLUMNS:
                 columns.append("")
@@ -237,18 +380,24 @@ class ErrorWriter:
         self._csv = None
 
     def _open(self) -> None:
+        if self.reader.file_format == "xlsx":
+            self.handle = excel.ErrorWorkbook(self.path, [*REPORT_COLUMNS, *self.reader.header])
+            return
         self.handle = self.path.open("w", encoding="utf-8", newline="")
         if self.reader.file_format == "csv":
             self._csv = csv.writer(self.handle)
-            self._csv.writerow([*REPORT_COLUMNS, *self.reader.header])
+            self._csv.writerow([safe_cell(c) for c in (*REPORT_COLUMNS, *self.reader.header)])
 
     def write(self, row: SourceRow, column: str, value: str, reason: str) -> None:
         if self.handle is None:
             self._open()
         report = [row.number, column, value, reason]
-        if self._csv is not None:
+        if isinstance(self.handle, excel.ErrorWorkbook):
             original = row.original if isinstance(row.original, list) else []
-            self._csv.writerow([*report, *original])
+            self.handle.append([*report, *original])
+        elif self._csv is not None:
+            original = row.original if isinstance(row.original, list) else []
+            self._csv.writerow([row.number, *(safe_cell(c) for c in (*report[1:], *original))])
         else:
             original = row.original if isinstance(row.original, dict) else {}
             record = dict(zip(REPORT_COLUMNS, report, strict=True)) | original
@@ -257,6 +406,16 @@ class ErrorWriter:
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
+
+
+def _column_letter(index: int) -> str:
+    """Spreadsheet column name of a 0-based index: 0 → A, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
 
 
 def _shorten(names: list[str], limit: int = 8) -> str:

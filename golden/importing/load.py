@@ -70,8 +70,9 @@ def run_import(
     system: SourceSystem,
     file_format: str | None = None,
     key_column: str = "source_key",
-    delimiter: str = ",",
-    encoding: str = "utf-8",
+    delimiter: str = "auto",
+    encoding: str = "auto",
+    sheet: str | None = None,
     dry_run: bool = False,
     errors_out: str | os.PathLike | None = None,
     acting_user=None,
@@ -87,6 +88,7 @@ def run_import(
         key_column=key_column,
         delimiter=delimiter,
         encoding=encoding,
+        sheet=sheet,
     )
     total = reader.count()  # first pass: refuse a broken file before writing anything
     summary = ImportSummary(dry_run=dry_run, read=0)

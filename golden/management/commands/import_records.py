@@ -9,8 +9,9 @@ from golden.models import SourceSystem
 
 class Command(BaseCommand):
     help = (
-        "Import source records of one system and domain from a CSV (header = attribute "
-        "names plus the key column) or JSON Lines file. Rejected rows go to an errors file."
+        "Import source records of one system and domain from a CSV file, an Excel .xlsx "
+        "sheet (header = attribute names plus the key column) or a JSON Lines file. "
+        "Rejected rows go to an errors file."
     )
 
     def add_arguments(self, parser):
@@ -21,9 +22,16 @@ class Command(BaseCommand):
             "--create-system", action="store_true", help="create the system if it is unknown"
         )
         parser.add_argument("--key-column", default="source_key")
-        parser.add_argument("--delimiter", default=",")
-        parser.add_argument("--encoding", default="utf-8")
-        parser.add_argument("--format", choices=["csv", "jsonl"], help="default: by extension")
+        parser.add_argument(
+            "--delimiter", default="auto", help="CSV delimiter (default: detected from the header)"
+        )
+        parser.add_argument(
+            "--encoding", default="auto", help="e.g. utf-8, gb18030, latin-1 (default: detected)"
+        )
+        parser.add_argument(
+            "--format", choices=["csv", "xlsx", "jsonl"], help="default: by extension"
+        )
+        parser.add_argument("--sheet", help="Excel sheet name or number (default: the first)")
         parser.add_argument(
             "--dry-run", action="store_true", help="report what would happen; write nothing"
         )
@@ -54,9 +62,12 @@ class Command(BaseCommand):
             else:
                 system = SourceSystem(code=code, name=code)
         path = Path(options["file"])
-        file_format = detect_format(path, options["format"])
+        try:
+            file_format = detect_format(path, options["format"])
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
         errors_out = options["errors_out"] or str(
-            path.with_name(f"{path.stem}.errors.{'jsonl' if file_format == 'jsonl' else 'csv'}")
+            path.with_name(f"{path.stem}.errors.{'csv' if file_format == 'csv' else file_format}")
         )
         if options["dry_run"] and system.pk is None:
             raise CommandError(
@@ -77,6 +88,7 @@ class Command(BaseCommand):
                 key_column=options["key_column"],
                 delimiter=options["delimiter"],
                 encoding=options["encoding"],
+                sheet=options["sheet"],
                 dry_run=options["dry_run"],
                 errors_out=errors_out,
                 progress=bar.update if bar else None,
