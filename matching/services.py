@@ -362,9 +362,9 @@ def match_new_records(
 def once_only_systems(domain: Domain) -> frozenset[int]:
     """Ids of the source systems declared to hold each entity of ``domain`` once."""
     return frozenset(
-        pk
-        for pk, domains in SourceSystem.objects.values_list("pk", "distinct_domains")
-        if domain.name in (domains or ())
+        system.pk
+        for system in SourceSystem.objects.only("pk", "distinct_domains")
+        if system.holds_once(domain.name)
     )
 
 

@@ -108,8 +108,7 @@ def sheet_rows(
     """(row number, cells as text, {column index: formula} for formulas without a
     computed value) for the header row and every row after it. The header row is the
     first of the first rows that names ``key_column``; rows above it (titles, merged
-    banners) are skipped."""
-    check_archive(path)
+    banners) are skipped. Call :func:`check_archive` on the file first."""
     values_book = _open(path, formulas=False)
     formulas_book = _open(path, formulas=True)
     try:

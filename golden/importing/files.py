@@ -392,12 +392,11 @@ class ErrorWriter:
         if self.handle is None:
             self._open()
         report = [row.number, column, value, reason]
+        cells = row.original if isinstance(row.original, list) else []
         if isinstance(self.handle, excel.ErrorWorkbook):
-            original = row.original if isinstance(row.original, list) else []
-            self.handle.append([*report, *original])
+            self.handle.append([*report, *cells])
         elif self._csv is not None:
-            original = row.original if isinstance(row.original, list) else []
-            self._csv.writerow([row.number, *(safe_cell(c) for c in (*report[1:], *original))])
+            self._csv.writerow([row.number, *(safe_cell(c) for c in (*report[1:], *cells))])
         else:
             original = row.original if isinstance(row.original, dict) else {}
             record = dict(zip(REPORT_COLUMNS, report, strict=True)) | original

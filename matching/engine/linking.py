@@ -124,12 +124,7 @@ class Linker:
             for member in self.members[cluster]:
                 if member == record:
                     continue
-                if member not in links:
-                    links[member] = self.model.weight_of(
-                        self.model.levels(self.features[record], self.features[member])
-                    )
-                    self.extra_scores += 1
-                weights[member] = links[member]
+                weights[member] = self._weight(record, member)
             if weights:
                 found[cluster] = weights
         return found
@@ -222,6 +217,7 @@ class Linker:
         return best
 
     def _weight(self, a: int, b: int) -> float:
+        """The pair's match weight: from its candidate pair, else scored now (and kept)."""
         links = self._links[a]
         if b not in links:
             weight = self.model.weight_of(self.model.levels(self.features[a], self.features[b]))
