@@ -365,3 +365,6 @@ def _summarise(before, after) -> str:
     if changed:
         parts.append("changed " + ", ".join(changed))
     return "; ".join(parts) or "no visible change"
+
+
+from . import admin_imports  # noqa: E402,F401  (import jobs and mapping profiles)

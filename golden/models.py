@@ -312,3 +312,90 @@ class GlobalIdCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.domain}: {self.last_value}"
+
+
+class MappingProfile(models.Model):
+    """How one source system's files map to a domain's attributes: source columns to
+    attributes, with simple transforms (see ``golden.importing.mapping``). Reusable by
+    name: ``import_records FILE --mapping NAME``."""
+
+    system = models.ForeignKey(SourceSystem, on_delete=models.CASCADE, related_name="mappings")
+    domain = models.CharField(max_length=32, choices=domain_choices())
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    spec = models.JSONField(help_text="the profile: key column and one entry per attribute")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["system__code", "domain", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "domain", "name"], name="mapping_profile_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system.code}/{self.domain}/{self.name}"
+
+
+class ImportJob(models.Model):
+    """One import of one file: what it is, who started it, how far it got.
+
+    ``rows_done`` is the progress marker: the number of file rows whose batches are
+    committed. It is written in the same transaction as each batch, so a job that was
+    killed resumes right after its last committed batch, and no row is lost or written
+    twice.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        INTERRUPTED = "interrupted", "interrupted"
+        COMPLETED = "completed", "completed"
+        FAILED = "failed", "failed"
+
+    system = models.ForeignKey(SourceSystem, on_delete=models.PROTECT, related_name="imports")
+    domain = models.CharField(max_length=32, choices=domain_choices())
+    file_name = models.CharField(max_length=255, help_text="as given or uploaded")
+    file_path = models.CharField(max_length=1024, help_text="where the file is read from")
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the file")
+    file_size = models.BigIntegerField(default=0)
+    options = models.JSONField(
+        default=dict, blank=True, help_text="format, key column, delimiter, encoding, sheet, mapping"
+    )
+    dry_run = models.BooleanField(default=False, help_text="a preview: nothing kept")
+    batch_size = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveBigIntegerField(default=0)
+    rows_done = models.PositiveBigIntegerField(default=0)
+    batches_done = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    errors_file = models.CharField(max_length=1024, blank=True)
+    error = models.TextField(blank=True, help_text="why the job failed")
+    attempts = models.PositiveIntegerField(default=0, help_text="runs, resumptions included")
+    owner = models.CharField(
+        max_length=200, blank=True, help_text="host:pid of the process running it"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(default=0.0, help_text="time spent running, all attempts")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status"], name="import_job_status_idx")]
+
+    def __str__(self) -> str:
+        return f"import #{self.pk} {self.file_name} ({self.status})"
+
+    @property
+    def progress(self) -> float:
+        """Share of the file's rows committed, 0 to 1."""
+        if self.status == self.Status.COMPLETED:
+            return 1.0
+        return self.rows_done / self.rows_total if self.rows_total else 0.0

@@ -1,0 +1,1 @@
+"""Admin for imports: import jobs and mapping profiles."""
