@@ -361,9 +361,7 @@ class ImportJob(models.Model):
     file_path = models.CharField(max_length=1024, help_text="where the file is read from")
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the file")
     file_size = models.BigIntegerField(default=0)
-    options = models.JSONField(
-        default=dict, blank=True, help_text="format, key column, delimiter, encoding, sheet, mapping"
-    )
+    options = models.JSONField(default=dict, blank=True, help_text="how the file is read")
     dry_run = models.BooleanField(default=False, help_text="a preview: nothing kept")
     batch_size = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)

@@ -1,8 +1,9 @@
 """Celery tasks: thin wrappers over the services (idempotent, enqueued after commit)."""
 
 from celery import shared_task
+from celery.signals import worker_ready
 
-from .models import GoldenRecord
+from .models import GoldenRecord, ImportJob
 from .services import recompute_golden_record
 
 
@@ -16,3 +17,25 @@ def recompute_domain(domain: str) -> int:
         golden = GoldenRecord.objects.get(pk=pk)
         changed += recompute_golden_record(golden=golden, actor_label="task:recompute_domain")
     return changed
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_import_job(job_id: int) -> dict:
+    """Run or resume one import job. Idempotent: a job that is finished, or running in
+    another live process, is left alone (a redelivered message changes nothing)."""
+    from .importing.jobs import JobError, run_job
+
+    job = ImportJob.objects.get(pk=job_id)
+    try:
+        summary = run_job(job)
+    except JobError as error:
+        return {"job": job_id, "skipped": str(error)}
+    return {"job": job_id, **summary.as_dict()}
+
+
+@worker_ready.connect
+def _resume_orphaned_imports(**kwargs) -> None:
+    """A worker that starts queues again the import jobs whose worker died mid-run."""
+    from .importing.jobs import resume_orphaned_jobs
+
+    resume_orphaned_jobs()

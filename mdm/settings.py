@@ -158,6 +158,13 @@ MDM_IMPORT_MAX_BYTES = int(os.environ.get("MDM_IMPORT_MAX_BYTES", str(10 * 1024*
 # is written (one core each); 0: everything in-process. Small files stay in-process.
 MDM_IMPORT_VALIDATION_WORKERS = int(os.environ.get("MDM_IMPORT_VALIDATION_WORKERS", "1"))
 MDM_IMPORT_PARALLEL_MIN_BYTES = int(os.environ.get("MDM_IMPORT_PARALLEL_MIN_BYTES", "1000000"))
+# An import job whose process runs on another host and has not reported progress for
+# this long is taken to be gone, so that it can be resumed.
+MDM_IMPORT_STALE_SECONDS = int(os.environ.get("MDM_IMPORT_STALE_SECONDS", "600"))
+# The Celery queue that import jobs go to.
+MDM_IMPORT_QUEUE = os.environ.get("MDM_IMPORT_QUEUE", "celery")
+# Where files uploaded in the admin for import are kept.
+MDM_IMPORT_UPLOAD_DIR = Path(os.environ.get("MDM_IMPORT_UPLOAD_DIR", VAR_DIR / "imports"))
 
 # Matching thresholds per domain, overriding each domain's declared ones, as
 # "domain:auto:review" items separated by commas (e.g. "customer:0.995:0.7").

@@ -19,12 +19,25 @@ from typing import Any
 
 from django.conf import settings
 from django.db import reset_queries, transaction
+from django.utils import timezone
 
 from ..domains import Domain
-from ..models import SourceSystem
+from ..models import ImportJob, SourceSystem
 from ..services import Outcome, SourceInput, upsert_source_records
 from ..services.upsert import PreparedBatch, prepare_source_inputs
 from .files import ErrorWriter, RowReader, SourceRow, detect_format
+
+COUNTED = (
+    "read",
+    "created",
+    "updated",
+    "unchanged",
+    "attached",
+    "queued_for_review",
+    "rejected",
+    "duplicate_keys",
+    "with_quality_issues",
+)
 
 
 @dataclass
@@ -43,20 +56,14 @@ class ImportSummary:
     errors_file: str = ""
     failed_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
+    def restore(self, counts: dict[str, Any]) -> None:
+        """Start from the counts of batches committed by an earlier run."""
+        for name in COUNTED:
+            setattr(self, name, int(counts.get(name, 0)))
+
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "read": self.read,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "attached": self.attached,
-            "queued_for_review": self.queued_for_review,
-            "rejected": self.rejected,
-            "duplicate_keys": self.duplicate_keys,
-            "with_quality_issues": self.with_quality_issues,
-            "seconds": round(self.seconds, 3),
-            "dry_run": self.dry_run,
-        }
+        counts: dict[str, Any] = {name: getattr(self, name) for name in COUNTED}
+        return counts | {"seconds": round(self.seconds, 3), "dry_run": self.dry_run}
 
 
 class _DryRunRollback(Exception):
@@ -78,8 +85,15 @@ def run_import(
     acting_user=None,
     progress: Callable[[int], None] | None = None,
     batch_size: int | None = None,
+    job: ImportJob | None = None,
 ) -> ImportSummary:
-    """Import one file; see the module docstring. Raises ImportFileError for the file."""
+    """Import one file; see the module docstring. Raises ImportFileError for the file.
+
+    With ``job``, each batch commits together with the job's progress marker, and a
+    job that already committed batches resumes after them: the skipped batches are
+    read again only to write their rejected rows to the errors file (which is written
+    anew), so the result equals that of an uninterrupted run.
+    """
     path = Path(path)
     reader = RowReader(
         path,
@@ -95,19 +109,23 @@ def run_import(
     started = time.perf_counter()
     writer = ErrorWriter(errors_out, reader) if errors_out else None
     size = batch_size or settings.MDM_IMPORT_BATCH_SIZE
-    label = f"import:{path.name}"
+    label = f"import:{path.name}" if job is None else f"import#{job.pk}:{path.name}"
+    if job is not None:
+        job.rows_total = total
+        job.save(update_fields=["rows_total"])
+        if not dry_run:
+            summary.restore(job.counts if job.batches_done else {})
+    load = _Load(reader, domain, system, size, summary, writer, acting_user, label, progress)
     try:
         if dry_run:
             try:
                 with transaction.atomic():
-                    _load(
-                        reader, domain, system, size, summary, writer, acting_user, label, progress
-                    )
+                    load.run(None)
                     raise _DryRunRollback
             except _DryRunRollback:
                 pass
         else:
-            _load(reader, domain, system, size, summary, writer, acting_user, label, progress)
+            load.run(job)
     finally:
         if writer is not None:
             writer.close()
@@ -183,54 +201,97 @@ def _reports(reader: RowReader, domain_name: str, size: int) -> Iterator[_Report
         yield report()
 
 
-def _load(reader, domain, system, size, summary, writer, acting_user, label, progress) -> None:
-    """Write the batches of :func:`_reports`, read and validated in a helper process
-    while the previous batch is written (one core each), and record the outcomes."""
+@dataclass
+class _Load:
+    """Writes the batches of :func:`_reports`, read and validated in a helper process
+    while the previous batch is written (one core each), and records the outcomes."""
 
-    def reject(row: SourceRow, column: str, value: str, reason: str) -> None:
-        summary.rejected += 1
-        if writer is not None:
-            writer.write(row, column, value, reason)
+    reader: RowReader
+    domain: Domain
+    system: SourceSystem
+    size: int
+    summary: ImportSummary
+    writer: ErrorWriter | None
+    acting_user: Any
+    label: str
+    progress: Callable[[int], None] | None
+
+    def run(self, job: ImportJob | None) -> None:
+        skip = job.batches_done if job is not None else 0
+        with _collector_tuned_for_bulk():
+            reports = _report_stream(self.reader, self.domain.name, self.size)
+            for index, report in enumerate(reports):
+                if index < skip:
+                    self._rewrite_notes(report)  # committed before: errors file only
+                elif job is None:
+                    self._write(report)
+                else:
+                    with transaction.atomic():
+                        self._write(report)
+                        _mark_progress(job, self.summary, report.read)
+                if self.progress is not None:
+                    self.progress(report.read)
+                reset_queries()  # DEBUG keeps every query otherwise
+
+    def _reject(self, row: SourceRow, column: str, value: str, reason: str) -> None:
+        self.summary.rejected += 1
+        if self.writer is not None:
+            self.writer.write(row, column, value, reason)
         else:
-            summary.failed_rows.append({"row": row.number, "reason": reason})
+            self.summary.failed_rows.append({"row": row.number, "reason": reason})
 
-    with _collector_tuned_for_bulk():
-        for report in _report_stream(reader, domain.name, size):
-            _write_report(report, system, domain, summary, writer, acting_user, label, reject)
-            if progress is not None:
-                progress(report.read)
-            reset_queries()  # DEBUG keeps every query otherwise
+    def _write(self, report: _Report) -> None:
+        summary, writer = self.summary, self.writer
+        summary.read += report.read
+        summary.duplicate_keys += report.duplicates
+        for row, column, value, reason, rejected in report.notes:
+            if rejected:
+                self._reject(row, column, value, reason)
+            elif writer is not None:
+                writer.write(row, column, value, reason)
+        if not report.prepared.results:
+            return
+        results = upsert_source_records(
+            system=self.system,
+            domain=self.domain,
+            records=[],
+            acting_user=self.acting_user,
+            actor_label=self.label,
+            prepared=report.prepared,
+        )
+        for index, result in enumerate(results):
+            if result.outcome == Outcome.REJECTED:
+                row = report.rejected_rows[index]
+                self._reject(row, result.attribute, result.value, result.reason)
+                continue
+            outcome = result.outcome.value
+            setattr(summary, outcome, getattr(summary, outcome) + 1)
+            if result.queued_for_review:
+                summary.queued_for_review += 1
+            if result.quality_issues and result.outcome != Outcome.UNCHANGED:
+                summary.with_quality_issues += 1
+
+    def _rewrite_notes(self, report: _Report) -> None:
+        """The errors-file lines of a batch committed by an earlier run of the job (its
+        counts are in the job already). Only validation rejects rows, so the prepared
+        batch holds every rejection the write reported."""
+        if self.writer is None:
+            return
+        for row, column, value, reason, _ in report.notes:
+            self.writer.write(row, column, value, reason)
+        for index, result in enumerate(report.prepared.results):
+            if result is not None and result.outcome == Outcome.REJECTED:
+                row = report.rejected_rows[index]
+                self.writer.write(row, result.attribute, result.value, result.reason)
 
 
-def _write_report(report, system, domain, summary, writer, acting_user, label, reject) -> None:
-    summary.read += report.read
-    summary.duplicate_keys += report.duplicates
-    for row, column, value, reason, rejected in report.notes:
-        if rejected:
-            reject(row, column, value, reason)
-        elif writer is not None:
-            writer.write(row, column, value, reason)
-    if not report.prepared.results:
-        return
-    results = upsert_source_records(
-        system=system,
-        domain=domain,
-        records=[],
-        acting_user=acting_user,
-        actor_label=label,
-        prepared=report.prepared,
-    )
-    for index, result in enumerate(results):
-        if result.outcome == Outcome.REJECTED:
-            row = report.rejected_rows[index]
-            reject(row, result.attribute, result.value, result.reason)
-            continue
-        outcome = result.outcome.value
-        setattr(summary, outcome, getattr(summary, outcome) + 1)
-        if result.queued_for_review:
-            summary.queued_for_review += 1
-        if result.quality_issues and result.outcome != Outcome.UNCHANGED:
-            summary.with_quality_issues += 1
+def _mark_progress(job: ImportJob, summary: ImportSummary, rows: int) -> None:
+    """The job's progress marker, in the transaction of the batch it counts."""
+    job.rows_done += rows
+    job.batches_done += 1
+    job.counts = summary.as_dict()
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["rows_done", "batches_done", "counts", "heartbeat_at"])
 
 
 @contextlib.contextmanager

@@ -6,62 +6,159 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('golden', '0004_source_system_distinct_domains'),
+        ("golden", "0004_source_system_distinct_domains"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(choices=[('customer', 'Customer'), ('material', 'Material'), ('supplier', 'Supplier')], max_length=32)),
-                ('file_name', models.CharField(help_text='as given or uploaded', max_length=255)),
-                ('file_path', models.CharField(help_text='where the file is read from', max_length=1024)),
-                ('checksum', models.CharField(help_text='SHA-256 of the file', max_length=64)),
-                ('file_size', models.BigIntegerField(default=0)),
-                ('options', models.JSONField(blank=True, default=dict, help_text='format, key column, delimiter, encoding, sheet, mapping')),
-                ('dry_run', models.BooleanField(default=False, help_text='a preview: nothing kept')),
-                ('batch_size', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('interrupted', 'interrupted'), ('completed', 'completed'), ('failed', 'failed')], default='queued', max_length=16)),
-                ('rows_total', models.PositiveBigIntegerField(default=0)),
-                ('rows_done', models.PositiveBigIntegerField(default=0)),
-                ('batches_done', models.PositiveIntegerField(default=0)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('errors_file', models.CharField(blank=True, max_length=1024)),
-                ('error', models.TextField(blank=True, help_text='why the job failed')),
-                ('attempts', models.PositiveIntegerField(default=0, help_text='runs, resumptions included')),
-                ('owner', models.CharField(blank=True, help_text='host:pid of the process running it', max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('seconds', models.FloatField(default=0.0, help_text='time spent running, all attempts')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('system', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='imports', to='golden.sourcesystem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[
+                            ("customer", "Customer"),
+                            ("material", "Material"),
+                            ("supplier", "Supplier"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("file_name", models.CharField(help_text="as given or uploaded", max_length=255)),
+                (
+                    "file_path",
+                    models.CharField(help_text="where the file is read from", max_length=1024),
+                ),
+                ("checksum", models.CharField(help_text="SHA-256 of the file", max_length=64)),
+                ("file_size", models.BigIntegerField(default=0)),
+                (
+                    "options",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="how the file is read",
+                    ),
+                ),
+                (
+                    "dry_run",
+                    models.BooleanField(default=False, help_text="a preview: nothing kept"),
+                ),
+                ("batch_size", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("interrupted", "interrupted"),
+                            ("completed", "completed"),
+                            ("failed", "failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("rows_total", models.PositiveBigIntegerField(default=0)),
+                ("rows_done", models.PositiveBigIntegerField(default=0)),
+                ("batches_done", models.PositiveIntegerField(default=0)),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("errors_file", models.CharField(blank=True, max_length=1024)),
+                ("error", models.TextField(blank=True, help_text="why the job failed")),
+                (
+                    "attempts",
+                    models.PositiveIntegerField(default=0, help_text="runs, resumptions included"),
+                ),
+                (
+                    "owner",
+                    models.CharField(
+                        blank=True, help_text="host:pid of the process running it", max_length=200
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "seconds",
+                    models.FloatField(default=0.0, help_text="time spent running, all attempts"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="imports",
+                        to="golden.sourcesystem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['status'], name='import_job_status_idx')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["status"], name="import_job_status_idx")],
             },
         ),
         migrations.CreateModel(
-            name='MappingProfile',
+            name="MappingProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(choices=[('customer', 'Customer'), ('material', 'Material'), ('supplier', 'Supplier')], max_length=32)),
-                ('name', models.CharField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('spec', models.JSONField(help_text='the profile: key column and one entry per attribute')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('system', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mappings', to='golden.sourcesystem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "domain",
+                    models.CharField(
+                        choices=[
+                            ("customer", "Customer"),
+                            ("material", "Material"),
+                            ("supplier", "Supplier"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "spec",
+                    models.JSONField(
+                        help_text="the profile: key column and one entry per attribute"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mappings",
+                        to="golden.sourcesystem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['system__code', 'domain', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('system', 'domain', 'name'), name='mapping_profile_unique_name')],
+                "ordering": ["system__code", "domain", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("system", "domain", "name"), name="mapping_profile_unique_name"
+                    )
+                ],
             },
         ),
     ]

@@ -1,10 +1,18 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from golden.domains import DOMAINS, UnknownDomain, get_domain
-from golden.importing import ImportFileError, detect_format, run_import
-from golden.models import SourceSystem
+from golden.importing import ImportFileError, detect_format
+from golden.importing.jobs import (
+    JobError,
+    create_job,
+    enqueue_job,
+    resumable_job,
+    run_job,
+)
+from golden.models import ImportJob, SourceSystem
 
 
 class Command(BaseCommand):
@@ -15,9 +23,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file")
-        parser.add_argument("--domain", required=True, help=f"one of: {', '.join(DOMAINS)}")
-        parser.add_argument("--system", required=True, help="source system code, e.g. ERP")
+        parser.add_argument("file", nargs="?", help="the file (not with --resume)")
+        parser.add_argument("--domain", help=f"one of: {', '.join(DOMAINS)} (required)")
+        parser.add_argument("--system", help="source system code, e.g. ERP (required)")
         parser.add_argument(
             "--create-system", action="store_true", help="create the system if it is unknown"
         )
@@ -40,8 +48,47 @@ class Command(BaseCommand):
             help="where rejected rows go (default: <file>.errors.csv or .jsonl beside the file)",
         )
         parser.add_argument("--batch-size", type=int, help="rows per transaction")
+        parser.add_argument(
+            "--resume",
+            type=int,
+            metavar="JOB",
+            help="resume import job JOB (its file, system, domain and options)",
+        )
+        parser.add_argument(
+            "--restart",
+            action="store_true",
+            help="start a new job even if an interrupted job of the same file could resume",
+        )
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="queue the job for a Celery worker and return (in-process without a broker)",
+        )
 
     def handle(self, *args, **options):
+        if options["resume"] is not None:
+            if options["file"]:
+                raise CommandError("give either a file or --resume JOB, not both")
+            job = ImportJob.objects.filter(pk=options["resume"]).first()
+            if job is None:
+                raise CommandError(f"no import job #{options['resume']}")
+            self.stdout.write(f"Resuming import #{job.pk} after row {job.rows_done:,}")
+        else:
+            job = self._new_or_resumable_job(options)
+            if job is None:
+                return
+        summary = self._run(job)
+        job.refresh_from_db()
+        self._report(job, summary)
+
+    def _new_or_resumable_job(self, options) -> ImportJob | None:
+        if not options["file"]:
+            raise CommandError("the file to import is missing (or give --resume JOB)")
+        missing = [name for name in ("domain", "system") if not options[name]]
+        if missing:
+            raise CommandError(
+                f"the following arguments are required: {', '.join('--' + m for m in missing)}"
+            )
         try:
             domain = get_domain(options["domain"])
         except UnknownDomain as error:
@@ -55,12 +102,13 @@ class Command(BaseCommand):
                     f"{', '.join(SourceSystem.objects.values_list('code', flat=True)) or 'none'}); "
                     "pass --create-system to create it"
                 )
-            if not options["dry_run"]:
-                system = SourceSystem(code=code, name=code)
-                system.full_clean()
-                system.save()
-            else:
-                system = SourceSystem(code=code, name=code)
+            if options["dry_run"]:
+                raise CommandError(
+                    f"--dry-run with a new system: create '{code}' first (run without --dry-run)"
+                )
+            system = SourceSystem(code=code, name=code)
+            system.full_clean()
+            system.save()
         path = Path(options["file"])
         try:
             file_format = detect_format(path, options["format"])
@@ -69,37 +117,58 @@ class Command(BaseCommand):
         errors_out = options["errors_out"] or str(
             path.with_name(f"{path.stem}.errors.{'csv' if file_format == 'csv' else file_format}")
         )
-        if options["dry_run"] and system.pk is None:
-            raise CommandError(
-                f"--dry-run with a new system: create '{code}' first (run without --dry-run)"
+        read_options = {
+            "file_format": file_format,
+            "key_column": options["key_column"],
+            "delimiter": options["delimiter"],
+            "encoding": options["encoding"],
+            "sheet": options["sheet"],
+        }
+        try:
+            job = None
+            if not (options["dry_run"] or options["restart"]):
+                job = resumable_job(path, domain=domain.name, system=system, options=read_options)
+            if job is not None:
+                self.stdout.write(
+                    f"Resuming interrupted import #{job.pk} of the same file after row "
+                    f"{job.rows_done:,} (--restart starts anew)"
+                )
+            else:
+                job = create_job(
+                    path,
+                    domain=domain.name,
+                    system=system,
+                    options=read_options,
+                    batch_size=options["batch_size"],
+                    dry_run=options["dry_run"],
+                    errors_out=errors_out,
+                )
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
+        if options["background"] and not settings.CELERY_TASK_ALWAYS_EAGER:
+            enqueue_job(job)
+            self.stdout.write(
+                f"Queued import #{job.pk}; follow it with: manage.py import_jobs {job.pk}"
             )
+            return None
+        # Without a broker there is no worker: the job runs here.
+        return job
 
+    def _run(self, job: ImportJob):
         bar = None
         if self.stderr.isatty():
             from tqdm import tqdm
 
-            bar = tqdm(unit=" rows", file=self.stderr._out, desc=path.name)
+            bar = tqdm(unit=" rows", file=self.stderr._out, desc=job.file_name)
         try:
-            summary = run_import(
-                path,
-                domain=domain,
-                system=system,
-                file_format=file_format,
-                key_column=options["key_column"],
-                delimiter=options["delimiter"],
-                encoding=options["encoding"],
-                sheet=options["sheet"],
-                dry_run=options["dry_run"],
-                errors_out=errors_out,
-                progress=bar.update if bar else None,
-                batch_size=options["batch_size"],
-            )
-        except ImportFileError as error:
+            return run_job(job, progress=bar.update if bar else None)
+        except (ImportFileError, JobError) as error:
             raise CommandError(str(error)) from None
         finally:
             if bar is not None:
                 bar.close()
 
+    def _report(self, job: ImportJob, summary) -> None:
         counts = summary.as_dict()
         prefix = "Dry run (nothing written): " if summary.dry_run else ""
         self.stdout.write(
@@ -123,3 +192,4 @@ class Command(BaseCommand):
         )
         if summary.rejected or summary.duplicate_keys:
             self.stdout.write(f"Rejected and superseded rows: {summary.errors_file}")
+        self.stdout.write(f"Import #{job.pk}: {job.status}")
