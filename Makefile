@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install migrate lint check serve clean-demo
+.PHONY: demo test install migrate lint check serve clean-demo worker
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ demo: migrate
 ## Run every test (on SQLite unless DATABASE_URL points elsewhere).
 test: install
 	DEBUG=$${DEBUG:-true} $(PY) -m pytest $(PYTEST_ARGS)
+
+## A Celery worker for queued imports (import_records --background) and other tasks.
+## Needs a broker: CELERY_BROKER_URL=redis://127.0.0.1:6379/0 make worker
+worker: migrate
+	@test -n "$$CELERY_BROKER_URL" || { echo "set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)"; exit 2; }
+	DEBUG=$${DEBUG:-true} $(VENV)/bin/celery -A mdm worker --pool solo --loglevel INFO
 
 lint: install
 	$(PY) -m ruff check .

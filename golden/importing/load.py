@@ -86,6 +86,7 @@ def run_import(
     progress: Callable[[int], None] | None = None,
     batch_size: int | None = None,
     job: ImportJob | None = None,
+    mapping=None,
 ) -> ImportSummary:
     """Import one file; see the module docstring. Raises ImportFileError for the file.
 
@@ -103,6 +104,7 @@ def run_import(
         delimiter=delimiter,
         encoding=encoding,
         sheet=sheet,
+        mapping=mapping,
     )
     total = reader.count()  # first pass: refuse a broken file before writing anything
     summary = ImportSummary(dry_run=dry_run, read=0)
@@ -340,6 +342,10 @@ def _helper_context(reader: RowReader):
     if settings.MDM_IMPORT_VALIDATION_WORKERS <= 0:
         return None
     if reader.path.stat().st_size < settings.MDM_IMPORT_PARALLEL_MIN_BYTES:
+        return None
+    if multiprocessing.current_process().daemon:
+        # A pool process (a Celery prefork worker) may not start processes of its own;
+        # workers started with ``--pool solo`` (``make worker``) can.
         return None
     try:
         return multiprocessing.get_context("fork")
