@@ -367,4 +367,4 @@ def _summarise(before, after) -> str:
     return "; ".join(parts) or "no visible change"
 
 
-from . import admin_imports  # noqa: E402,F401  (import jobs and mapping profiles)
+from . import admin_imports, admin_jobs  # noqa: E402,F401  (mapping profiles, import jobs)

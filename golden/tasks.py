@@ -23,6 +23,7 @@ def recompute_domain(domain: str) -> int:
 def run_import_job(job_id: int) -> dict:
     """Run or resume one import job. Idempotent: a job that is finished, or running in
     another live process, is left alone (a redelivered message changes nothing)."""
+    from .importing import ImportFileError
     from .importing.jobs import JobError, run_job
 
     job = ImportJob.objects.get(pk=job_id)
@@ -30,6 +31,8 @@ def run_import_job(job_id: int) -> dict:
         summary = run_job(job)
     except JobError as error:
         return {"job": job_id, "skipped": str(error)}
+    except ImportFileError as error:  # the job is failed with this reason
+        return {"job": job_id, "failed": str(error)}
     return {"job": job_id, **summary.as_dict()}
 
 
