@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from golden.domains import get_domain
-from golden.importing import ImportFileError, run_import
+from golden.importing import ImportFileError, detect_format
+from golden.importing.jobs import JobError, create_job, run_job
 from golden.models import SourceSystem
 
 
@@ -35,13 +36,15 @@ class Command(BaseCommand):
         for entry in manifest["files"]:
             path = manifest_path.parent / entry["path"]
             try:
-                summary = run_import(
+                job = create_job(
                     path,
-                    domain=get_domain(entry["domain"]),
+                    domain=get_domain(entry["domain"]).name,
                     system=SourceSystem.objects.get(code=entry["system"]),
+                    options={"file_format": detect_format(path, None)},
                     errors_out=errors_dir / f"{path.stem}.errors.csv",
                 )
-            except ImportFileError as error:
+                summary = run_job(job)
+            except (ImportFileError, JobError) as error:
                 raise CommandError(str(error)) from None
             counts = summary.as_dict()
             self.stdout.write(
