@@ -154,8 +154,9 @@ LOGGING = {
 MDM_IMPORT_BATCH_SIZE = int(os.environ.get("MDM_IMPORT_BATCH_SIZE", "2000"))
 # Largest import file accepted, in bytes (default 10 GB).
 MDM_IMPORT_MAX_BYTES = int(os.environ.get("MDM_IMPORT_MAX_BYTES", str(10 * 1024**3)))
-# 1: a helper process reads and validates the next import batch while the current one
-# is written (one core each); 0: everything in-process. Small files stay in-process.
+# Helper processes that read and validate the next import batches while the current
+# one is written (each takes every N-th batch); 0: everything in-process. Small files
+# stay in-process.
 MDM_IMPORT_VALIDATION_WORKERS = int(os.environ.get("MDM_IMPORT_VALIDATION_WORKERS", "1"))
 MDM_IMPORT_PARALLEL_MIN_BYTES = int(os.environ.get("MDM_IMPORT_PARALLEL_MIN_BYTES", "1000000"))
 # An import job whose process runs on another host and has not reported progress for

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import multiprocessing
 import os
 import time
@@ -152,16 +153,31 @@ class _Report:
     duplicates: int
 
 
-def _reports(reader: RowReader, domain_name: str, size: int) -> Iterator[_Report]:
+def _reports(
+    reader: RowReader, domain_name: str, size: int, *, part: int = 0, parts: int = 1
+) -> Iterator[_Report]:
     """Read the file into batches of up to ``size`` keys and validate each batch.
 
     Pure Python without database access, so it can run in a helper process. A key
-    seen again supersedes its earlier row (the last occurrence wins).
+    seen again supersedes its earlier row (the last occurrence wins). With ``parts``
+    helpers, each reads the whole file (to form the same batches and see every
+    repeated key) but validates and yields only batches ``part, part + parts, ...``.
     """
+    index = -1
     seen: dict[str, int] = {}
     batch: dict[str, SourceRow] = {}
     notes: list[tuple[SourceRow, str, str, str, bool]] = []
     counts = {"read": 0, "duplicates": 0}
+
+    def ours() -> bool:
+        nonlocal index
+        index += 1
+        if index % parts == part:
+            return True
+        batch.clear()
+        notes.clear()
+        counts.update(read=0, duplicates=0)
+        return False
 
     def report() -> _Report:
         rows = list(batch.values())
@@ -197,9 +213,9 @@ def _reports(reader: RowReader, domain_name: str, size: int) -> Iterator[_Report
             )
             notes.append((superseded, reader.key_column, row.key, reason, False))
         batch[row.key] = row
-        if len(batch) >= size:
+        if len(batch) >= size and ours():
             yield report()
-    if batch or notes or counts["read"]:
+    if (batch or notes or counts["read"]) and ours():
         yield report()
 
 
@@ -314,27 +330,37 @@ def _collector_tuned_for_bulk():
 
 
 def _report_stream(reader: RowReader, domain_name: str, size: int) -> Iterator[_Report]:
-    """:func:`_reports`, produced by a helper process when the file is large enough
-    (at most two batches ahead, so memory stays flat), otherwise in-process."""
+    """:func:`_reports`, produced by helper processes when the file is large enough
+    (``MDM_IMPORT_VALIDATION_WORKERS`` of them, each at most two batches ahead, so
+    memory stays flat), otherwise in-process. Batches come back in file order."""
     context = _helper_context(reader)
     if context is None:
         yield from _reports(reader, domain_name, size)
         return
-    queue = context.Queue(maxsize=2)
-    helper = context.Process(target=_produce, args=(queue, reader, domain_name, size), daemon=True)
-    helper.start()
+    parts = settings.MDM_IMPORT_VALIDATION_WORKERS
+    queues = [context.Queue(maxsize=2) for _ in range(parts)]
+    helpers = [
+        context.Process(
+            target=_produce, args=(queues[part], reader, domain_name, size, part, parts),
+            daemon=True,
+        )
+        for part in range(parts)
+    ]  # fmt: skip
+    for helper in helpers:
+        helper.start()
     try:
-        while True:
-            kind, item = queue.get()
-            if kind == "done":
+        for index in itertools.count():
+            kind, item = queues[index % parts].get()
+            if kind == "done":  # no batch ``index``, so none after it either
                 break
             if kind == "error":
                 raise item
             yield item
     finally:
-        if helper.is_alive():
-            helper.terminate()
-        helper.join()
+        for helper in helpers:
+            if helper.is_alive():
+                helper.terminate()
+            helper.join()
 
 
 def _helper_context(reader: RowReader):
@@ -353,11 +379,11 @@ def _helper_context(reader: RowReader):
         return None
 
 
-def _produce(queue, reader: RowReader, domain_name: str, size: int) -> None:
-    # In the helper process: no database access happens here.
+def _produce(queue, reader: RowReader, domain_name: str, size: int, part: int, parts: int):
+    # In a helper process: no database access happens here.
     try:
         with _collector_tuned_for_bulk():
-            for report in _reports(reader, domain_name, size):
+            for report in _reports(reader, domain_name, size, part=part, parts=parts):
                 queue.put(("report", report))
         queue.put(("done", None))
     except Exception as error:  # handed to the writer, which raises it
