@@ -12,6 +12,7 @@ import enum
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from matching.engine.spec import MatchSpec
@@ -146,9 +147,18 @@ class Domain:
         if len(self.id_prefix) != 3 or not self.id_prefix.isalpha() or not self.id_prefix.isupper():
             raise ValueError(f"{self.name}: the ID prefix must be three capital letters")
 
-    @property
+    @cached_property
     def attribute_names(self) -> tuple[str, ...]:
         return tuple(attribute.name for attribute in self.attributes)
+
+    @cached_property
+    def _known_names(self) -> frozenset[str]:
+        return frozenset(self.attribute_names)
+
+    @cached_property
+    def _validation_order(self) -> tuple[Attribute, ...]:
+        # The country comes first: phone numbers and tax IDs are read in its light.
+        return tuple(sorted(self.attributes, key=lambda attribute: attribute.name != "country"))
 
     def survivorship_group(self, name: str) -> tuple[str, tuple[str, ...]]:
         """The (name, attributes) of the survivorship group of ``name``, if any."""
@@ -164,7 +174,7 @@ class Domain:
         raise KeyError(f"{self.name} has no attribute '{name}'")
 
     def unknown_attributes(self, names: Iterable[str]) -> list[str]:
-        known = set(self.attribute_names)
+        known = self._known_names
         return [name for name in names if name not in known]
 
     def validate(self, raw: Mapping[str, Any]) -> ValidationResult:
@@ -187,9 +197,7 @@ class Domain:
         canonical: dict[str, Any] = {}
         issues: list[dict[str, str]] = []
         context = Context()
-        # The country comes first: phone numbers and tax IDs are read in its light.
-        ordered = sorted(self.attributes, key=lambda attribute: attribute.name != "country")
-        for attribute in ordered:
+        for attribute in self._validation_order:
             if attribute.name not in values:
                 if attribute.required:
                     raise RecordRejected(
@@ -245,7 +253,9 @@ def _canonicalise(
     results: list[Any] = []
     issues: list[dict[str, str]] = []
     for part in parts:
-        text = " ".join(unicodedata.normalize("NFKC", str(part)).split())
+        part = str(part)
+        # NFKC leaves ASCII text as it is.
+        text = " ".join((part if part.isascii() else unicodedata.normalize("NFKC", part)).split())
         if len(text) > MAX_VALUE_LENGTH:
             issues.append(_issue(attribute, part, f"longer than {MAX_VALUE_LENGTH} characters"))
             continue

@@ -107,11 +107,20 @@ def choice(options: Mapping[str, str]) -> Canonicaliser:
 
 
 def country(value: str, context: Context) -> str:
+    code = _country_code(value)
+    if code is None:
+        raise InvalidValue("not an ISO 3166 country code or name")
+    return code
+
+
+@functools.lru_cache(maxsize=4096)
+def _country_code(value: str) -> str | None:
+    # Few distinct spellings in any file: look each up once.
     candidate = COUNTRY_ALIASES.get(value.upper(), value)
     try:
         return pycountry.countries.lookup(candidate).alpha_2
     except LookupError:
-        raise InvalidValue("not an ISO 3166 country code or name") from None
+        return None
 
 
 def iso_date(value: str, context: Context) -> str:
