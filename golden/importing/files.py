@@ -16,6 +16,12 @@ rows.
 A cell the service itself escaped against formula evaluation (an apostrophe before
 ``=``, ``+``, ``-`` or ``@``, as in its errors files) is read back without the
 apostrophe, so a fixed errors file imports the values as they were.
+
+With a mapping profile (:mod:`golden.importing.mapping`) the header must hold the
+columns the profile reads, other columns are ignored, and each row's key and payload
+are what the profile makes of it; every format goes through the same
+:meth:`RowReader._mapped_row`. The original row is kept for the errors file, so a
+fixed errors file imports with the same profile.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from django.conf import settings
 from ..cells import safe_cell
 from ..domains import Domain
 from . import excel
+from .mapping import MappingError, MappingRowError, MappingSpec
 
 #: Columns of an errors file; an errors file can be fixed and imported as it is,
 #: because the importer ignores these columns.
@@ -109,7 +116,11 @@ def _unescape(cell: str) -> str:
 
 
 class RowReader:
-    """Reads one file as :class:`SourceRow` values; raises ImportFileError for the file."""
+    """Reads one file as :class:`SourceRow` values; raises ImportFileError for the file.
+
+    ``mapping`` is a :class:`MappingSpec` or a profile as stored (``MappingSpec.to_json``,
+    optionally with its ``name``), as an import job keeps it.
+    """
 
     def __init__(
         self,
@@ -121,6 +132,7 @@ class RowReader:
         delimiter: str = "auto",
         encoding: str = "auto",
         sheet: str | None = None,
+        mapping: MappingSpec | dict[str, Any] | None = None,
     ) -> None:
         self.path = path
         self.domain = domain
@@ -129,7 +141,22 @@ class RowReader:
         self.delimiter = delimiter
         self.encoding = encoding
         self.sheet = sheet
+        if isinstance(mapping, dict):
+            try:
+                mapping = MappingSpec.from_json(mapping, domain)
+            except MappingError as error:
+                raise ImportFileError(f"mapping profile: {error}") from None
+        self.mapping = mapping
         self.header: list[str] = []
+        #: With a mapping: header position of each source column the profile reads.
+        self._positions: dict[str, int] = {}
+        if mapping is not None:
+            if mapping.domain_name != domain.name:
+                raise ImportFileError(
+                    f"mapping profile '{mapping.name}' is for {mapping.domain_name}, "
+                    f"not {domain.name}"
+                )
+            self.key_column = mapping.key_column
         if file_format not in FORMATS:
             raise ImportFileError(f"unknown format '{file_format}' (use {', '.join(FORMATS)})")
         if delimiter != "auto" and len(delimiter) != 1:
@@ -253,7 +280,12 @@ class RowReader:
         if header is None or not any(cell.strip() for cell in header[1]):
             raise ImportFileError(f"{self.path}: the file is empty (no header row)")
         self.header = [cell.strip() for cell in header[1]]
-        columns = self._check_header(self.header)
+        if self.mapping is None:
+            columns = self._check_header(self.header)
+        else:
+            columns = []
+            self._positions = self._check_mapped_header(self.header)
+            used = set(self._positions.values())
         width = len(self.header)
         sheet = self.file_format == "xlsx"
         for number, cells, formulas in rows:
@@ -283,6 +315,8 @@ class RowReader:
                              f"row has {len(cells)} fields, the header has {width}"),
                 )  # fmt: skip
                 continue
+            if formulas and self.mapping is not None:
+                formulas = {i: formula for i, formula in formulas.items() if i in used}
             if formulas:
                 index, formula = next(iter(formulas.items()))
                 name = self.header[index] if index < width else _column_letter(index)
@@ -292,6 +326,10 @@ class RowReader:
                              "a formula without a computed value; open and save the file in "
                              "a spreadsheet program, or paste the values"),
                 )  # fmt: skip
+                continue
+            if self.mapping is not None:
+                values = {column: _unescape(cells[i]) for column, i in self._positions.items()}
+                yield self._mapped_row(number, values, cells)
                 continue
             key, payload = "", {}
             for name, cell in zip(columns, cells, strict=True):
@@ -336,6 +374,64 @@ class RowReader:
             )
         return columns
 
+    def _check_mapped_header(self, header: list[str]) -> dict[str, int]:
+        """The header position of every source column of the mapping (an exact name,
+        else one that differs only in case); other columns are ignored."""
+        assert self.mapping is not None
+        exact: dict[str, list[int]] = {}
+        folded: dict[str, list[int]] = {}
+        for index, name in enumerate(header):
+            if name:
+                exact.setdefault(name, []).append(index)
+                folded.setdefault(name.casefold(), []).append(index)
+        positions: dict[str, int] = {}
+        missing: list[str] = []
+        repeated: list[str] = []
+        for column in self.mapping.source_columns:
+            found = exact.get(column) or folded.get(column.casefold()) or []
+            if not found:
+                missing.append(column)
+            elif len(found) > 1:
+                repeated.append(column)
+            else:
+                positions[column] = found[0]
+        if missing:
+            raise ImportFileError(
+                f"{self.path}: missing column(s) {_shorten(missing)} read by mapping profile "
+                f"'{self.mapping.name}' (header: {_shorten(header, 30)})"
+            )
+        if repeated:
+            raise ImportFileError(f"{self.path}: repeated column(s) {', '.join(repeated)}")
+        return positions
+
+    def _mapped_row(
+        self, number: int, values: dict[str, Any], original: dict[str, Any] | list[str]
+    ) -> SourceRow:
+        """A row made by the mapping from source column → cell; the original row is
+        kept as it was for the errors file."""
+        assert self.mapping is not None
+        try:
+            key, payload = self.mapping.apply(values)
+        except MappingRowError as error:
+            return SourceRow(
+                number, "", {}, original, problem=(error.column, error.value, error.reason)
+            )
+        return SourceRow(number, key, payload, original)
+
+    def _json_values(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Source column → value of one JSON object (a missing member reads as empty)."""
+        assert self.mapping is not None
+        values: dict[str, Any] = {}
+        folded: dict[str, Any] | None = None
+        for column in self.mapping.source_columns:
+            if column in data:
+                values[column] = data[column]
+                continue
+            if folded is None:
+                folded = {str(name).strip().casefold(): value for name, value in data.items()}
+            values[column] = folded.get(column.casefold())
+        return values
+
     def _jsonl_rows(self, handle: io.TextIOBase) -> Iterator[SourceRow]:
         key = self.key_column
         for number, line in enumerate(handle, start=1):
@@ -360,6 +456,9 @@ class RowReader:
                     {"line": line.rstrip("\r\n")[:1000]},
                     problem=("", "", "a line must hold one JSON object"),
                 )
+                continue
+            if self.mapping is not None:
+                yield self._mapped_row(number, self._json_values(data), data)
                 continue
             raw_key = data.get(key)
             payload = {

@@ -33,7 +33,7 @@ from .files import ImportFileError
 from .load import ImportSummary, run_import
 
 # The reader options a job keeps, so that a resumed run reads the file the same way.
-READ_OPTIONS = ("file_format", "key_column", "delimiter", "encoding", "sheet")
+READ_OPTIONS = ("file_format", "key_column", "delimiter", "encoding", "sheet", "mapping")
 
 
 class JobError(Exception):

@@ -12,6 +12,7 @@ from golden.importing.jobs import (
     resumable_job,
     run_job,
 )
+from golden.importing.mapping import MappingError, MappingSpec, resolve_mapping, store_mapping
 from golden.models import ImportJob, SourceSystem
 
 
@@ -40,6 +41,13 @@ class Command(BaseCommand):
             "--format", choices=["csv", "xlsx", "jsonl"], help="default: by extension"
         )
         parser.add_argument("--sheet", help="Excel sheet name or number (default: the first)")
+        parser.add_argument(
+            "--mapping",
+            metavar="FILE_OR_NAME",
+            help="mapping profile from source columns to attributes: a .yaml, .yml or .json "
+            "file (kept for the system under its name once imported) or the name of a kept "
+            "profile; the profile names the key column (see docs/mapping.md)",
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help="report what would happen; write nothing"
         )
@@ -78,6 +86,7 @@ class Command(BaseCommand):
             if job is None:
                 return
         summary = self._run(job)
+        self._store_profile()
         job.refresh_from_db()
         self._report(job, summary)
 
@@ -95,6 +104,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         code = options["system"].strip().upper()
         system = SourceSystem.objects.filter(code=code).first()
+        mapping = self._resolve_mapping(options, system, domain)
         if system is None:
             if not options["create_system"]:
                 raise CommandError(
@@ -124,6 +134,10 @@ class Command(BaseCommand):
             "encoding": options["encoding"],
             "sheet": options["sheet"],
         }
+        if mapping is not None:
+            read_options["mapping"] = {"name": mapping.name, **mapping.to_json()}
+            if mapping.origin and not options["dry_run"]:
+                self._profile_to_store = (mapping, system)
         try:
             job = None
             if not (options["dry_run"] or options["restart"]):
@@ -146,6 +160,7 @@ class Command(BaseCommand):
         except ImportFileError as error:
             raise CommandError(str(error)) from None
         if options["background"] and not settings.CELERY_TASK_ALWAYS_EAGER:
+            self._store_profile()
             enqueue_job(job)
             self.stdout.write(
                 f"Queued import #{job.pk}; follow it with: manage.py import_jobs {job.pk}"
@@ -153,6 +168,24 @@ class Command(BaseCommand):
             return None
         # Without a broker there is no worker: the job runs here.
         return job
+
+    _profile_to_store: tuple[MappingSpec, SourceSystem] | None = None
+
+    def _resolve_mapping(self, options, system, domain) -> MappingSpec | None:
+        """The --mapping profile, validated before anything is written. A profile file
+        is kept for the system (see _store_profile) once its import has run."""
+        if not options["mapping"]:
+            return None
+        try:
+            return resolve_mapping(options["mapping"], system=system, domain=domain, store=False)
+        except MappingError as error:
+            raise CommandError(str(error)) from None
+
+    def _store_profile(self) -> None:
+        if self._profile_to_store is not None:
+            mapping, system = self._profile_to_store
+            store_mapping(mapping, system=system)
+            self._profile_to_store = None
 
     def _run(self, job: ImportJob):
         bar = None
