@@ -109,7 +109,7 @@ def detect_encoding(path: Path) -> str:
     return encoding
 
 
-def _unescape(cell: str) -> str:
+def unescape_cell(cell: str) -> str:
     if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@":
         return cell[1:]
     return cell
@@ -328,15 +328,15 @@ class RowReader:
                 )  # fmt: skip
                 continue
             if self.mapping is not None:
-                values = {column: _unescape(cells[i]) for column, i in self._positions.items()}
+                values = {column: unescape_cell(cells[i]) for column, i in self._positions.items()}
                 yield self._mapped_row(number, values, cells)
                 continue
             key, payload = "", {}
             for name, cell in zip(columns, cells, strict=True):
                 if name == "__key__":
-                    key = _unescape(cell.strip())
+                    key = unescape_cell(cell.strip())
                 elif name:
-                    payload[name] = _unescape(cell)
+                    payload[name] = unescape_cell(cell)
             yield SourceRow(number, key, payload, cells)
 
     def _check_header(self, header: list[str]) -> list[str]:
