@@ -220,6 +220,7 @@ class Command(BaseCommand):
             )
             + f"; {summary.duplicate_keys} duplicate keys (last wins)"
             + f"; {summary.with_quality_issues} with data-quality issues"
+            + f"; {summary.created + summary.updated + summary.unchanged} valid"
             + f"; {summary.seconds:.2f} s"
             + (f" ({summary.read / summary.seconds:,.0f} rows/s)" if summary.seconds else "")
         )
