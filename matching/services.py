@@ -519,11 +519,12 @@ def _keys_on_file(domain: Domain, keys: set[str]) -> list[tuple[str, int]]:
 
 def _cluster_keys(golden_ids: set[int]) -> list[tuple[str, int]]:
     """(identity key, golden record id) of every live source record of ``golden_ids``."""
-    return [
-        (key, golden)
-        for key, golden in _key_query("sr.golden_record_id {match}", [], sorted(golden_ids))
-        if not key.startswith(BLOCKING_PREFIX)
-    ]
+    # Blocking keys (most of the index) stay in the database.
+    return _key_query(
+        "substr(mk.key, 1, 1) <> %s AND sr.golden_record_id {match}",
+        [BLOCKING_PREFIX],
+        sorted(golden_ids),
+    )
 
 
 def _blocked_on_file(domain: Domain, keys: set[str], spec) -> list[tuple[str, int]]:

@@ -79,8 +79,12 @@ class Comparison(ABC):
 
     def levels_of(self, pairs_a: Sequence[Any], pairs_b: Sequence[Any]) -> np.ndarray:
         """Level of each pair (``pairs_a[i]``, ``pairs_b[i]``)."""
+        compare = self.compare  # ``level`` inlined: this runs for every candidate pair
         return np.fromiter(
-            (self.level(a, b) for a, b in zip(pairs_a, pairs_b, strict=True)),
+            (
+                0 if a is None or b is None else compare(a, b)
+                for a, b in zip(pairs_a, pairs_b, strict=True)
+            ),
             dtype=np.int8,
             count=len(pairs_a),
         )

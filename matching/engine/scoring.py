@@ -176,9 +176,11 @@ class Model:
         result = np.zeros((len(pairs), len(self.comparisons)), dtype=np.int8)
         if not len(pairs):
             return result
+        rows_a = [features[i] for i in pairs[:, 0].tolist()]
+        rows_b = [features[j] for j in pairs[:, 1].tolist()]
         for column, comparison in enumerate(self.comparisons):
-            left = [features[i][column] for i in pairs[:, 0]]
-            right = [features[j][column] for j in pairs[:, 1]]
+            left = [row[column] for row in rows_a]
+            right = [row[column] for row in rows_b]
             result[:, column] = comparison.levels_of(left, right)
         return result
 
