@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
-from .domains import DOMAINS, domain_choices
+from .domains import DOMAINS, Sensitivity, domain_choices
 from .fields import DocumentJSONField
 
 DEFAULT_PRIORITY = 10
@@ -53,6 +53,8 @@ class SourceSystem(models.Model):
 
     class Meta:
         ordering = ["code"]
+        # Granted per system (django-guardian) to that system's API clients.
+        permissions = [("write_records", "Can write the source records of this system")]
 
     def __str__(self) -> str:
         return self.code
@@ -397,3 +399,51 @@ class ImportJob(models.Model):
         if self.status == self.Status.COMPLETED:
             return 1.0
         return self.rows_done / self.rows_total if self.rows_total else 0.0
+
+
+class FieldPolicy(models.Model):
+    """One cell of the field permissions: whether members of ``role`` may read and
+    write ``attribute`` of ``domain``. It replaces that role's default for the cell,
+    which comes from the attribute's sensitivity class (see ``golden.policy``)."""
+
+    role = models.ForeignKey("auth.Group", on_delete=models.CASCADE, related_name="field_policies")
+    domain = models.CharField(max_length=32, choices=domain_choices())
+    attribute = models.CharField(max_length=64)
+    can_read = models.BooleanField(default=False)
+    can_write = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["role__name", "domain", "attribute"]
+        verbose_name_plural = "field policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["role", "domain", "attribute"], name="field_policy_one_per_cell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        rights = "/".join(
+            right for right, held in (("read", self.can_read), ("write", self.can_write)) if held
+        )
+        role = self.role.name if self.role_id else "?"
+        return f"{role}: {self.domain}.{self.attribute} {rights or 'no access'}"
+
+    def clean(self) -> None:
+        domain = DOMAINS.get(self.domain)
+        if domain is None:
+            raise ValidationError({"domain": f"Unknown domain '{self.domain}'."})
+        if self.attribute not in domain.attribute_names:
+            raise ValidationError(
+                {
+                    "attribute": f"{domain.label} has no attribute '{self.attribute}' "
+                    f"(choose one of: {', '.join(domain.attribute_names)})."
+                }
+            )
+        if not self.can_read and domain.attribute(self.attribute).sensitivity == Sensitivity.PUBLIC:
+            raise ValidationError(
+                {
+                    "can_read": f"'{self.attribute}' is public: every caller reads it, "
+                    "with or without a role (display names are built from public "
+                    "attributes). Declare it internal or restricted to guard it."
+                }
+            )

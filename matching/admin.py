@@ -1,14 +1,17 @@
 """Admin: the review queue for stewards, stored parameters and the key index.
 
 Decisions go through ``matching.reviews``, which merges or splits through the
-golden-record services."""
+golden-record services. Values, explanations and keys are shown only as far as
+``request.user`` may read them (``golden.policy``)."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
-from golden.admin import ReadOnlyAdminMixin
+from golden.admin import FieldPolicyViewsMixin, ReadOnlyAdminMixin, viewer_access
+from golden.domains import DOMAINS
+from golden.policy import access_for_request
 from golden.services import ServiceError
 
 from . import reviews
@@ -16,11 +19,17 @@ from .models import MatchKey, MatchParameters, ReviewItem
 
 
 @admin.register(MatchKey)
-class MatchKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MatchKeyAdmin(FieldPolicyViewsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["key", "domain", "source_record"]
     list_filter = ["domain"]
     search_fields = ["key"]
     list_select_related = ["source_record__system"]
+
+    def get_queryset(self, request):
+        # A key is made of attribute values (identifiers, names with birth dates, ...):
+        # listed and searched only in domains whose every attribute the user reads.
+        domains = [name for name in DOMAINS if access_for_request(request, name).reads_everything]
+        return super().get_queryset(request).filter(domain__in=domains)
 
 
 @admin.register(MatchParameters)
@@ -36,7 +45,7 @@ class MatchParametersAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ReviewItem)
-class ReviewItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ReviewItemAdmin(FieldPolicyViewsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "pk",
         "domain",
@@ -91,7 +100,8 @@ class ReviewItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="why this score")
     def why(self, obj):
-        rows = sorted(obj.explanation, key=lambda item: -abs(item.get("weight") or 0))
+        explanation = viewer_access(obj.domain).redact_explanation(obj.explanation)
+        rows = sorted(explanation, key=lambda item: -abs(item.get("weight") or 0))
         return format_html(
             "<table><tr><th>attribute</th><th>level</th><th>weight (bits)</th></tr>{}</table>",
             format_html_join(
@@ -110,7 +120,8 @@ class ReviewItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="values")
     def side_by_side(self, obj):
-        a, b = obj.record_a.canonical, obj.record_b.canonical
+        access = viewer_access(obj.domain)
+        a, b = access.redact(obj.record_a.canonical), access.redact(obj.record_b.canonical)
         names = [name for name in sorted(set(a) | set(b))]
         return format_html(
             "<table><tr><th></th><th>{}</th><th>{}</th></tr>{}</table>",

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "golden",
     "matching",
@@ -129,10 +131,40 @@ STATIC_ROOT = VAR_DIR / "static"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerClientThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"client": os.environ.get("MDM_API_RATE", "200000/minute")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MDM API",
+    "DESCRIPTION": (
+        "Global IDs and cross-references of customers, materials and suppliers: lookup, "
+        "registration, search, change feed and stewardship."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from the installed package: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# How long an API key's state is remembered per process (a revoked key stops working
+# within this many seconds in other processes, at once in the revoking one).
+MDM_API_KEY_CACHE_SECONDS = float(os.environ.get("MDM_API_KEY_CACHE_SECONDS", "10"))
+# Largest page of a list, and largest batch of one lookup call.
+MDM_API_MAX_PAGE_SIZE = int(os.environ.get("MDM_API_MAX_PAGE_SIZE", "500"))
+MDM_API_MAX_BATCH = int(os.environ.get("MDM_API_MAX_BATCH", "10000"))
+# Largest request body, in bytes (a batch of 10,000 keys is well below).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MDM_API_MAX_BODY_BYTES", str(5 * 1024**2)))
 
 # Celery: without a broker every task runs in-process, so one machine needs nothing else.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
