@@ -116,3 +116,28 @@ class ReviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_a_id} ~ {self.record_b_id} ({self.probability:.2f})"
+
+
+class RecordFeatures(models.Model):
+    """The prepared comparison features of one live source record, stored when the
+    record is indexed, so that matching a new record against records written long
+    ago reads them (a few microseconds) instead of preparing them from the canonical
+    values again. ``fingerprint`` names the matching code and declarations they were
+    prepared with; features of another fingerprint are prepared anew."""
+
+    source_record = models.OneToOneField(
+        "golden.SourceRecord",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    payload_hash = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=16)
+    data = models.BinaryField(help_text="marshal of the features (builtin types only)")
+
+    class Meta:
+        verbose_name_plural = "record features"
+
+    def __str__(self) -> str:
+        return f"features of {self.source_record_id}"

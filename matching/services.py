@@ -13,8 +13,10 @@ Two kinds of keys are indexed per live source record:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import marshal
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from .engine.blocking import blocking_keys
 from .engine.deterministic import DeterministicResolver, IdentitySpec, identity_keys
 from .engine.linking import Linker, pairs_from_keys
 from .engine.scoring import Model, Parameters, Thresholds
-from .models import MatchKey, MatchParameters
+from .models import MatchKey, MatchParameters, RecordFeatures
 
 SQL_IN_CHUNK = 500
 # Advisory locks on identity and blocking keys: (class, slot) pairs, separate from
@@ -39,6 +41,7 @@ SQL_IN_CHUNK = 500
 IDENTITY_LOCK_CLASS = 7_306_002
 IDENTITY_LOCK_SLOTS = 2048
 KEY_FIELDS = ["domain", "key", "source_record"]
+FEATURE_FIELDS = ["source_record", "payload_hash", "fingerprint", "data"]
 BLOCKING_PREFIX = "~"
 
 
@@ -176,8 +179,8 @@ def index_new_records(
     source_records: Sequence[SourceRecord],
     keys_per_record: Sequence[RecordKeys] | None = None,
 ) -> None:
-    """Add the index rows of records that have none yet (``keys_per_record``: their
-    keys when already known)."""
+    """Add the index rows and stored features of records that have none yet
+    (``keys_per_record``: their keys when already known)."""
     if keys_per_record is None:
         keys_per_record = [record_keys(domain, record.canonical) for record in source_records]
     insert_values(
@@ -189,11 +192,51 @@ def index_new_records(
             for key in keys.indexed()
         ],
     )
+    if domain.matching is not None:
+        version = features_fingerprint()
+        rows = []
+        for record, keys in zip(source_records, keys_per_record, strict=True):
+            data = _stored_form(keys.features)
+            if data is not None:
+                rows.append((record.pk, record.payload_hash, version, data))
+        insert_values(RecordFeatures, FEATURE_FIELDS, rows)
 
 
 def drop_keys(source_record_ids: Iterable[int]) -> None:
     for chunk in _chunks(list(source_record_ids)):
         MatchKey.objects.filter(source_record_id__in=chunk).delete()
+        RecordFeatures.objects.filter(source_record_id__in=chunk).delete()
+
+
+def _stored_form(features: tuple | None) -> bytes | None:
+    """Features as stored: marshal, which holds builtin values only and runs no code
+    when read back. Features holding other objects (product variants) are not stored;
+    they are prepared when needed."""
+    if features is None:
+        return None
+    try:
+        return marshal.dumps(features)
+    except ValueError:
+        return None
+
+
+@functools.cache
+def features_fingerprint() -> str:
+    """Names the code that prepares features: the matching engine and the domain
+    declarations. Stored features of any other version are prepared again, so a
+    changed normaliser or comparison never meets features it did not make."""
+    from pathlib import Path
+
+    import golden.domains
+
+    from . import engine
+
+    digest = hashlib.blake2b(digest_size=8)
+    for package in (engine, golden.domains):
+        for path in sorted(Path(package.__file__).parent.glob("*.py")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 # The model ----------------------------------------------------------------------------
@@ -599,19 +642,42 @@ def _members_of_records(
         if member.features is None:
             missing.append(member)
     if missing:
-        field = SourceRecord._meta.get_field("canonical")
-        values = dict(
-            _value_query(
-                f"SELECT id, canonical FROM {record_table} WHERE id {{match}}",
-                sorted(member.pk for member in missing),
-            )
-        )
-        preparer = _preparer(spec)
+        stored = _stored_features([member.pk for member in missing], digests)
+        unprepared = [member for member in missing if member.pk not in stored]
         for member in missing:
-            canonical = field.from_db_value(values[member.pk], None, connection)
-            member.features = preparer.prepare(canonical)
-            features_cache.put(spec, member.pk, digests[member.pk], member.features)
+            if member.pk in stored:
+                member.features = stored[member.pk]
+                features_cache.put(spec, member.pk, digests[member.pk], member.features)
+        if unprepared:
+            field = SourceRecord._meta.get_field("canonical")
+            values = dict(
+                _value_query(
+                    f"SELECT id, canonical FROM {record_table} WHERE id {{match}}",
+                    sorted(member.pk for member in unprepared),
+                )
+            )
+            preparer = _preparer(spec)
+            for member in unprepared:
+                canonical = field.from_db_value(values[member.pk], None, connection)
+                member.features = preparer.prepare(canonical)
+                features_cache.put(spec, member.pk, digests[member.pk], member.features)
     return members
+
+
+def _stored_features(ids: list[int], digests: Mapping[int, str]) -> dict[int, tuple]:
+    """Stored features of ``ids`` that were prepared from the values on file (same
+    payload hash) by this version of the code."""
+    version = features_fingerprint()
+    found: dict[int, tuple] = {}
+    table = RecordFeatures._meta.db_table
+    for pk, digest, fingerprint, data in _value_query(
+        f"SELECT source_record_id, payload_hash, fingerprint, data FROM {table} "
+        f"WHERE source_record_id {{match}}",
+        sorted(ids),
+    ):
+        if fingerprint == version and digest == digests.get(pk):
+            found[pk] = marshal.loads(bytes(data))
+    return found
 
 
 def _key_query(condition: str, params: list, values: list) -> list[tuple[str, int]]:

@@ -1,0 +1,65 @@
+"""Stored comparison features: written with the index, read back for old records,
+ignored when the record changed or the matching code is another version."""
+
+from golden.models import SourceRecord
+from golden.services import upsert_source_record
+from matching import services
+from matching.models import RecordFeatures
+
+ANNA = {"kind": "person", "first_name": "Anna", "last_name": "Schmidt", "birth_date": "1980-04-02",
+        "city": "Berlin", "postal_code": "10115", "country": "DE"}  # fmt: skip
+
+
+def test_features_are_stored_with_the_index_and_read_back(erp, crm, monkeypatch):
+    first = upsert_source_record(system=erp, domain="customer", source_key="1", payload=ANNA)
+    record = SourceRecord.objects.get(pk=first.source_record_id)
+    stored = RecordFeatures.objects.get(source_record_id=record.pk)
+    assert stored.payload_hash == record.payload_hash
+    assert stored.fingerprint == services.features_fingerprint()
+
+    services.features_cache.clear()
+    prepared = []
+    real = services._preparer
+
+    def counting(spec):
+        model = real(spec)
+        monkeypatch.setattr(model, "prepare", lambda values: prepared.append(values) or
+                            type(model).prepare(model, values))  # fmt: skip
+        return model
+
+    monkeypatch.setattr(services, "_preparer", counting)
+    second = upsert_source_record(
+        system=crm, domain="customer", source_key="A", payload=ANNA | {"first_name": "Ana"}
+    )
+
+    assert second.global_id == first.global_id  # matched through the stored features
+    # Only the new record was prepared; the member's features were read back.
+    assert [values["first_name"] for values in prepared] == ["Ana"]
+
+
+def test_stored_features_of_another_version_or_content_are_not_used(erp):
+    first = upsert_source_record(system=erp, domain="customer", source_key="1", payload=ANNA)
+    record = SourceRecord.objects.get(pk=first.source_record_id)
+    digests = {record.pk: record.payload_hash}
+    assert list(services._stored_features([record.pk], digests)) == [record.pk]
+
+    assert services._stored_features([record.pk], {record.pk: "another"}) == {}
+    RecordFeatures.objects.filter(source_record_id=record.pk).update(fingerprint="old")
+    assert services._stored_features([record.pk], digests) == {}
+
+
+def test_an_update_replaces_and_a_retirement_drops_the_stored_features(erp):
+    first = upsert_source_record(system=erp, domain="customer", source_key="1", payload=ANNA)
+    before = RecordFeatures.objects.get(source_record_id=first.source_record_id).data
+
+    upsert_source_record(
+        system=erp, domain="customer", source_key="1", payload=ANNA | {"city": "Potsdam"}
+    )
+    after = RecordFeatures.objects.get(source_record_id=first.source_record_id)
+    assert bytes(after.data) != bytes(before)
+    assert after.payload_hash == SourceRecord.objects.get(pk=first.source_record_id).payload_hash
+
+    from golden.services import retire_source_record
+
+    retire_source_record(source_record=SourceRecord.objects.get(pk=first.source_record_id))
+    assert not RecordFeatures.objects.filter(source_record_id=first.source_record_id).exists()
