@@ -28,7 +28,8 @@ from ..services import Outcome, SourceInput, upsert_source_records
 from ..services.upsert import PreparedBatch, prepare_source_inputs
 from .files import ErrorWriter, RowReader, SourceRow, detect_format
 
-COUNTED = (
+#: What happened to the rows, as the summary line lists it.
+ROW_OUTCOMES = (
     "read",
     "created",
     "updated",
@@ -36,9 +37,9 @@ COUNTED = (
     "attached",
     "queued_for_review",
     "rejected",
-    "duplicate_keys",
-    "with_quality_issues",
 )
+#: Every count of an import (kept by its job, so a resumed job goes on counting).
+COUNTED = (*ROW_OUTCOMES, "duplicate_keys", "with_quality_issues")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from golden.importing.jobs import (
     resumable_job,
     run_job,
 )
+from golden.importing.load import ROW_OUTCOMES
 from golden.importing.mapping import MappingError, MappingSpec, resolve_mapping, store_mapping
 from golden.models import ImportJob, SourceSystem
 
@@ -206,18 +207,7 @@ class Command(BaseCommand):
         prefix = "Dry run (nothing written): " if summary.dry_run else ""
         self.stdout.write(
             prefix
-            + ", ".join(
-                f"{counts[name]} {name.replace('_', ' ')}"
-                for name in (
-                    "read",
-                    "created",
-                    "updated",
-                    "unchanged",
-                    "attached",
-                    "queued_for_review",
-                    "rejected",
-                )
-            )
+            + ", ".join(f"{counts[name]} {name.replace('_', ' ')}" for name in ROW_OUTCOMES)
             + f"; {summary.duplicate_keys} duplicate keys (last wins)"
             + f"; {summary.with_quality_issues} with data-quality issues"
             + f"; {summary.created + summary.updated + summary.unchanged} valid"
