@@ -155,6 +155,7 @@ class LookupView(APIView):
         responses={
             200: LookupAnswerSerializer,
             400: OpenApiResponse(ErrorSerializer, description="invalid body or batch too large"),
+            404: OpenApiResponse(ErrorSerializer, description="no such domain"),
         },
     )
     @idempotent

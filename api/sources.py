@@ -36,6 +36,21 @@ def writable_system(request, code: str) -> SourceSystem | None:
     return system
 
 
+def payload_problem(domain: str, payload) -> Response | None:
+    """The 400 answer for a body that is not a JSON object of the domain's attributes."""
+    if not isinstance(payload, dict):
+        return error_response(400, "the body must be a JSON object of attributes", "invalid")
+    unknown = get_domain(domain).unknown_attributes(payload)
+    if unknown:
+        return error_response(
+            400,
+            f"unknown attribute(s) for {domain}: {', '.join(sorted(unknown))}",
+            "unknown_attribute",
+            attributes=sorted(unknown),
+        )
+    return None
+
+
 class SourceRecordView(APIView):
     @extend_schema(
         operation_id="source_upsert",
@@ -54,16 +69,9 @@ class SourceRecordView(APIView):
         if target is None:
             return error_response(404, f"no source system {system.upper()} of yours", "not_found")
         payload = request.data
-        if not isinstance(payload, dict):
-            return error_response(400, "the body must be a JSON object of attributes", "invalid")
-        unknown = get_domain(domain).unknown_attributes(payload)
-        if unknown:
-            return error_response(
-                400,
-                f"unknown attribute(s) for {domain}: {', '.join(sorted(unknown))}",
-                "unknown_attribute",
-                attributes=sorted(unknown),
-            )
+        problem = payload_problem(domain, payload)
+        if problem is not None:
+            return problem
         forbidden = access_for_request(request, domain).hidden_write(payload)
         if forbidden:
             return error_response(

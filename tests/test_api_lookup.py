@@ -438,3 +438,13 @@ def test_schema_names_the_id_global_id_everywhere(db):
     schema = json.dumps(APIClient().get("/api/v1/schema", HTTP_ACCEPT="application/json").json())
     assert '"global_id"' in schema
     assert '"globalId"' not in schema and '"gid"' not in schema
+
+
+def test_a_value_with_a_nul_character_is_a_clear_400(erp_client):
+    response = erp_client.put(
+        "/api/v1/customer/sources/ERP/1", {"organization_name": "Ac\u0000me"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "'organization_name' contains a NUL character"
+    assert SourceRecord.objects.count() == 0

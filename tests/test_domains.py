@@ -189,3 +189,12 @@ def test_declaration_mistakes_fail_loudly():
         Attribute("phone", canonical.text, survivorship=("aggregate",))
     with pytest.raises(ValueError, match="not an attribute"):
         Domain("x", "X", "ABC", (Attribute("a", canonical.text),), name_attributes=("b",))
+
+
+def test_a_nul_character_rejects_the_record_naming_the_attribute():
+    from golden.domains import get_domain
+    from golden.domains.base import RecordRejected
+
+    with pytest.raises(RecordRejected, match="'city' contains a NUL character") as error:
+        get_domain("customer").validate({"organization_name": "Acme", "city": "Kö\x00ln"})
+    assert error.value.attribute == "city"

@@ -377,3 +377,14 @@ def test_journal_and_outbox_are_append_only(erp):
 
 def golden_values():
     return {g.global_id: (g.status, g.values) for g in GoldenRecord.objects.filter(status="active")}
+
+
+def test_a_source_key_with_a_nul_character_is_rejected(erp):
+    from golden.services import Outcome
+
+    result = upsert_source_record(
+        system=erp, domain="customer", source_key="10\x0000", payload={"organization_name": "A"}
+    )
+
+    assert result.outcome == Outcome.REJECTED
+    assert result.reason == "the source key contains a NUL character"

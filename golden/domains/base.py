@@ -191,6 +191,11 @@ class Domain:
                 attribute=sorted(unknown)[0],
             )
         values = {name: value for name, value in raw.items() if not _is_blank(value)}
+        for name, value in values.items():
+            if "\x00" in str(value):  # no database stores it in text, no source means it
+                raise RecordRejected(
+                    f"'{name}' contains a NUL character", attribute=name, value=repr(value)[:80]
+                )
         if self.infer is not None:
             values = self.infer(dict(values))
 

@@ -185,6 +185,13 @@ def _validate(domain: Domain, index: int, item: SourceInput) -> _Row | UpsertRes
         return UpsertResult(
             "", Outcome.REJECTED, reason="missing source key", attribute="source_key"
         )
+    if "\x00" in key:
+        return UpsertResult(
+            key.replace("\x00", "")[:50],
+            Outcome.REJECTED,
+            reason="the source key contains a NUL character",
+            attribute="source_key",
+        )
     if len(key) > MAX_KEY_LENGTH:
         return UpsertResult(
             key[:50],
