@@ -10,10 +10,10 @@ import json
 
 from django.db import IntegrityError, transaction
 from rest_framework.response import Response
-from rest_framework.utils.encoders import JSONEncoder
 
 from .errors import error_response
 from .models import IdempotentResponse
+from .renderers import FastJSONRenderer
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 MAX_KEY_LENGTH = 200
@@ -50,7 +50,7 @@ def idempotent(method):
                         path=request.path[:500],
                         request_digest=digest,
                         status_code=response.status_code,
-                        body=json.loads(json.dumps(response.data, cls=JSONEncoder)),
+                        body=json.loads(FastJSONRenderer().render(response.data)),
                     )
             except IntegrityError:  # a concurrent request with the key won: answer as it did
                 transaction.set_rollback(True)

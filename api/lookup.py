@@ -168,10 +168,44 @@ class LookupView(APIView):
                 f"at most {limit:,} keys per call, this one has {len(items):,}",
                 "batch_too_large",
             )
-        body = LookupRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        wanted = body.validated_data["keys"]
+        if not isinstance(items, list) or not items:
+            return error_response(
+                400, 'the body must be {"keys": [...]} with at least one item', "invalid"
+            )
+        for index, item in enumerate(items):
+            problem = _item_problem(item)
+            if problem:
+                return error_response(400, f"keys[{index}]: {problem}", "invalid", index=index)
+        wanted = [
+            {name: item[name].strip() for name in ITEM_LIMITS if name in item} for item in items
+        ]
         return Response({"results": lookup_many(domain, wanted)}, status=status.HTTP_200_OK)
+
+
+#: Longest accepted text per field of a batch item (as LookupItemSerializer declares).
+ITEM_LIMITS = {"system": 32, "key": 200, "global_id": 64}
+
+
+def _item_problem(item) -> str:
+    """Why a batch item is not ``{"system", "key"}`` or ``{"global_id"}``, or "".
+
+    Checked by hand rather than by LookupItemSerializer (which documents the same
+    shape): a batch holds up to 10,000 items, and a serializer per item costs more
+    than the lookup itself."""
+    if not isinstance(item, dict):
+        return "each item must be an object"
+    names = set(item) & set(ITEM_LIMITS)  # other members are ignored
+    if names not in ({"system", "key"}, {"global_id"}):
+        return "give either system and key, or global_id"
+    for name in names:
+        value = item[name]
+        if not isinstance(value, str) or not value.strip():
+            return f"'{name}' must be a non-empty string"
+        if len(value) > ITEM_LIMITS[name]:
+            return f"'{name}' is longer than {ITEM_LIMITS[name]} characters"
+        if "\x00" in value:
+            return f"'{name}' contains a NUL character"
+    return ""
 
 
 def lookup_many(domain: str, wanted: list[dict]) -> list[dict]:

@@ -132,8 +132,10 @@ request = function()
     keys[i] = '{"system":"CRM","key":"C-' .. math.random(1, %(goldens)d) .. '"}'
   end
   local body = '{"keys":[' .. table.concat(keys, ",") .. ']}'
-  return wrk.format("POST", "/api/v1/customer/xref/lookup",
-                    {["Content-Type"] = "application/json"}, body)
+  -- wrk.format takes these headers instead of wrk.headers (the API key): copy them.
+  local headers = {["Content-Type"] = "application/json"}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  return wrk.format("POST", "/api/v1/customer/xref/lookup", headers, body)
 end
 """
 
