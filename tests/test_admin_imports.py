@@ -40,7 +40,7 @@ def upload(client, erp, *, button, content=CSV, name="customers.csv", capture):
 
 
 def test_preview_counts_and_writes_nothing_then_start_imports(
-    steward_client, erp, settings, tmp_path, django_capture_on_commit_callbacks
+    steward_client, erp, settings, tmp_path, django_capture_on_commit_callbacks, celery_in_process
 ):
     settings.MDM_IMPORT_UPLOAD_DIR = tmp_path
 
@@ -77,7 +77,7 @@ def test_preview_counts_and_writes_nothing_then_start_imports(
 
 
 def test_a_file_that_cannot_be_imported_fails_its_job_and_changes_nothing(
-    steward_client, erp, settings, tmp_path, django_capture_on_commit_callbacks
+    steward_client, erp, settings, tmp_path, django_capture_on_commit_callbacks, celery_in_process
 ):
     settings.MDM_IMPORT_UPLOAD_DIR = tmp_path
 

@@ -20,6 +20,7 @@ from golden.services import (
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 from feed_consumer import Feed, KeyMap  # noqa: E402
 
+# Transactional: the live server reads what the test commits.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -32,7 +33,7 @@ def service_map() -> dict[tuple[str, str], str]:
     }
 
 
-def test_the_consumer_keeps_its_key_map_equal_to_the_service(live_server, erp, crm):
+def test_the_consumer_keeps_its_key_map_equal_to_the_service(live_server, erp, crm, roles):
     _, plain = create_api_key(erp, role="integration")
     feed = Feed(live_server.url, plain)
     keys = KeyMap()

@@ -154,7 +154,9 @@ def test_a_dry_run_is_a_preview_job_and_writes_no_master_data(db, people):
     assert (SourceRecord.objects.count(), GoldenRecord.objects.count()) == (0, 0)
 
 
-def test_background_without_a_broker_runs_in_process_and_import_jobs_shows_it(db, people):
+def test_background_without_a_broker_runs_in_process_and_import_jobs_shows_it(
+    db, people, celery_in_process
+):
     output = import_people(people, "--background")
 
     job = ImportJob.objects.get()
@@ -168,7 +170,7 @@ def test_background_without_a_broker_runs_in_process_and_import_jobs_shows_it(db
     assert "created 50" in detail
 
 
-def test_a_starting_worker_resumes_queued_jobs_whose_worker_died(db, people):
+def test_a_starting_worker_resumes_queued_jobs_whose_worker_died(db, people, celery_in_process):
     system = SourceSystem.objects.create(code="ERP", name="ERP")
     job = import_jobs.create_job(
         people, domain="customer", system=system, options={"file_format": "csv", "queue": "celery"}

@@ -175,7 +175,7 @@ def test_columns_not_in_the_profile_are_ignored():
         "email": "",
     }
     assert mapping.source_columns == (
-        "Kundennr", "Vorname", "Nachname", "Geb.datum", "Land", "PLZ Ort", "Telefon", "E-Mail",
+        "Kundennr", "Vorname", "Nachname", "Geb.datum", "E-Mail", "Telefon", "PLZ Ort", "Land",
     )  # fmt: skip
     assert mapping.key_column == "Kundennr"
     assert mapping.name == "erp-kunden"
@@ -558,7 +558,7 @@ def test_missing_source_column_fails_the_file_in_one_line(db, profile_file, tmp_
     message = _file_error(path, "--mapping", str(profile_file))
 
     assert message == (
-        f"{path}: missing column(s) 'Nachname', 'Geb.datum', 'PLZ Ort', 'Telefon', 'E-Mail' "
+        f"{path}: missing column(s) 'Nachname', 'Geb.datum', 'E-Mail', 'Telefon', 'PLZ Ort' "
         "read by mapping profile 'erp-kunden' (header: 'Kundennr', 'Vorname', 'Name', 'Land')"
     )
     assert MappingProfile.objects.count() == 0

@@ -356,6 +356,7 @@ def parse_mapping(
         if rule.source == "constant":
             _check_constant(domain, attribute, rule.constant, where)
         rules.append((attribute, rule))
+    rules.sort(key=lambda item: known.index(item[0]))  # the domain's order, not the file's
     required = frozenset(a.name for a in domain.attributes if a.required and a.name in attributes)
     return MappingSpec(
         domain_name=domain.name,
@@ -479,7 +480,9 @@ def _value_map(spec: dict, where: str):
         entries.append((text, value))
     has_default = "default" in spec
     default = _scalar(spec["default"], where, "default", allow_null=True) if has_default else ""
-    return tuple(entries), lookup, has_default, default, ignore_case
+    # Sorted: a profile read back from the database (PostgreSQL's jsonb keeps no key
+    # order) is the same profile.
+    return tuple(sorted(entries)), lookup, has_default, default, ignore_case
 
 
 def _date_formats(value: Any, where: str) -> tuple[str, ...]:
