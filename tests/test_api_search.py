@@ -13,11 +13,8 @@ from api.models import IdempotentResponse
 from golden.domains import DOMAINS
 from golden.models import GoldenRecord, SourceRecord
 from golden.services import merge_golden_records, upsert_source_record
-from matching.engine import blocking as b
-from matching.engine import comparisons as c
-from matching.engine.scoring import Thresholds
-from matching.engine.spec import MatchSpec
 
+from .material_spec import SPEC
 from .test_api_lookup import ACME, PERSON, client_for
 
 SEARCH = "/api/v1/customer/golden"
@@ -284,27 +281,6 @@ def test_a_page_costs_the_same_queries_whatever_its_size(
 # Match probe --------------------------------------------------------------------------
 
 PROBE = "/api/v1/customer/match"
-
-SPEC = MatchSpec(
-    comparisons=(
-        c.Text("name", thresholds=(0.9,)),
-        c.Exact("manufacturer"),
-        c.Exact("manufacturer_part_number", label="part number"),
-    ),
-    blocking=(b.BlockingRule("name", b.prefix("name", 4)),),
-    m={
-        "name": [0.7, 0.2, 0.1],
-        "manufacturer": [0.9, 0.1],
-        "manufacturer_part_number": [0.99, 0.01],
-    },
-    u={
-        "name": [0.001, 0.01, 0.989],
-        "manufacturer": [0.05, 0.95],
-        "manufacturer_part_number": [0.001, 0.999],
-    },
-    prior=0.01,
-    thresholds=Thresholds(auto=0.99, review=0.6),
-)
 
 
 @pytest.fixture

@@ -19,36 +19,13 @@ from golden.models import (
     SourceRecord,
 )
 from golden.services import merge_golden_records, upsert_source_record
-from matching.engine import blocking as b
-from matching.engine import comparisons as c
-from matching.engine.scoring import Thresholds
-from matching.engine.spec import MatchSpec
 from matching.models import ReviewItem
 
+from .material_spec import SPEC
 from .test_api_lookup import ACME, PERSON, client_for
 
 # Material matching whose weights are easy to follow (as in test_matching_service):
 # the same name alone is doubtful (0.876) and goes to review.
-SPEC = MatchSpec(
-    comparisons=(
-        c.Text("name", thresholds=(0.9,)),
-        c.Exact("manufacturer"),
-        c.Exact("manufacturer_part_number", label="part number"),
-    ),
-    blocking=(b.BlockingRule("name", b.prefix("name", 4)),),
-    m={
-        "name": [0.7, 0.2, 0.1],
-        "manufacturer": [0.9, 0.1],
-        "manufacturer_part_number": [0.99, 0.01],
-    },
-    u={
-        "name": [0.001, 0.01, 0.989],
-        "manufacturer": [0.05, 0.95],
-        "manufacturer_part_number": [0.001, 0.999],
-    },
-    prior=0.01,
-    thresholds=Thresholds(auto=0.99, review=0.6),
-)
 
 
 @pytest.fixture(autouse=True)

@@ -29,34 +29,10 @@ from golden.domains import DOMAINS
 from golden.models import GoldenRecord, JournalEntry, SourceRecord
 from golden.services import Outcome, SourceInput, upsert_source_record, upsert_source_records
 from matching import reviews, services
-from matching.engine import blocking as b
-from matching.engine import comparisons as c
-from matching.engine.scoring import Thresholds
-from matching.engine.spec import MatchSpec
 from matching.models import MatchKey, MatchParameters, ReviewItem
 
 from .invariants import assert_invariants, partition
-
-SPEC = MatchSpec(
-    comparisons=(
-        c.Text("name", thresholds=(0.9,)),
-        c.Exact("manufacturer"),
-        c.Exact("manufacturer_part_number", label="part number"),
-    ),
-    blocking=(b.BlockingRule("name", b.prefix("name", 4)),),
-    m={
-        "name": [0.7, 0.2, 0.1],
-        "manufacturer": [0.9, 0.1],
-        "manufacturer_part_number": [0.99, 0.01],
-    },
-    u={
-        "name": [0.001, 0.01, 0.989],
-        "manufacturer": [0.05, 0.95],
-        "manufacturer_part_number": [0.001, 0.999],
-    },
-    prior=0.01,
-    thresholds=Thresholds(auto=0.99, review=0.6),
-)
+from .material_spec import SPEC
 
 
 @pytest.fixture(autouse=True)
