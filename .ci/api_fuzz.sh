@@ -23,7 +23,7 @@ set +e
 .venv/bin/schemathesis run "http://127.0.0.1:$API_PORT/api/v1/schema" \
     --header "X-API-Key: $STEWARD_KEY" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "${FUZZ_EXAMPLES:-150}" --workers 2 --seed 1 --no-color \
+    --max-examples "${FUZZ_EXAMPLES:-300}" --workers 2 --seed 1 --no-color \
     --phases examples,fuzzing,stateful \
     > "$RUN_DIR/schemathesis.log" 2>&1
 FUZZ_STATUS=$?
