@@ -5,7 +5,6 @@ and never sees one twice or out of order."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
@@ -16,6 +15,7 @@ from golden.models import ChangeEvent
 from golden.policy import Access, access_for_request
 
 from .errors import error_response
+from .paging import PageError, limit_of
 from .serializers import ChangePageSerializer, ErrorSerializer
 
 DEFAULT_LIMIT = 100
@@ -43,11 +43,12 @@ class ChangeFeedView(APIView):
             return error_response(
                 400, f"unknown domain '{domain}' (use {', '.join(DOMAINS)})", "unknown_domain"
             )
-        limit_text = request.query_params.get("limit", str(DEFAULT_LIMIT))
-        cap = settings.MDM_API_MAX_PAGE_SIZE
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= cap:
-            return error_response(400, f"limit must be between 1 and {cap}", "bad_limit")
-        limit = int(limit_text)
+        try:
+            limit = limit_of(
+                request.query_params.get("limit"), default=DEFAULT_LIMIT, noun="events"
+            )
+        except PageError as error:
+            return error_response(400, error.detail, error.code)
         events = ChangeEvent.objects.filter(pk__gt=int(after)).order_by("pk")
         if domain is not None:
             events = events.filter(domain=domain)

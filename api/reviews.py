@@ -4,7 +4,6 @@ Canonical values and explanations pass the caller's field policy."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -17,6 +16,7 @@ from matching.reviews import decide
 
 from .errors import error_response
 from .idempotency import idempotent
+from .paging import PageError, limit_of, offset_of
 from .probe import IDEMPOTENCY_HEADER
 from .serializers import (
     ErrorSerializer,
@@ -36,7 +36,6 @@ from .stewardship import (
 )
 
 DEFAULT_LIMIT = 50
-MAX_OFFSET_DIGITS = 12
 MAX_ITEM_ID = 2**63 - 1
 STATUSES = [choice for choice, _ in ReviewItem.Status.choices]
 RELATED = (
@@ -101,16 +100,11 @@ class ReviewListView(StewardView):
         status = params.get("status") or ReviewItem.Status.PENDING
         if status not in STATUSES:
             return error_response(400, f"status must be one of {', '.join(STATUSES)}", "bad_status")
-        cap = settings.MDM_API_MAX_PAGE_SIZE
-        limit_text = params.get("limit", str(min(DEFAULT_LIMIT, cap)))
-        if not _is_number(limit_text) or not 1 <= int(limit_text) <= cap:
-            return error_response(400, f"limit must be a whole number from 1 to {cap}", "bad_limit")
-        offset_text = params.get("offset", "0")
-        if not _is_number(offset_text):
-            return error_response(
-                400, f"offset must be a whole number below 10^{MAX_OFFSET_DIGITS}", "bad_offset"
-            )
-        limit, offset = int(limit_text), int(offset_text)
+        try:
+            limit = limit_of(params.get("limit"), default=DEFAULT_LIMIT)
+            offset = offset_of(params.get("offset"))
+        except PageError as error:
+            return error_response(400, error.detail, error.code)
         items = ReviewItem.objects.filter(domain=domain, status=status).order_by(
             "-probability", "pk"
         )
@@ -184,7 +178,3 @@ class ReviewDecisionView(StewardView):
             "results": answers(request, goldens),
         }
         return Response(rendered(ReviewDecisionAnswerSerializer, answer))
-
-
-def _is_number(text: str) -> bool:
-    return text.isascii() and text.isdigit() and len(text) <= MAX_OFFSET_DIGITS

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -29,10 +28,10 @@ from golden.policy import access_for_request
 
 from .errors import error_response
 from .lookup import golden_answer, xrefs_by_golden
+from .paging import PageError, limit_of, offset_of
 from .serializers import ErrorSerializer, ForbiddenSerializer, GoldenPageSerializer
 
 DEFAULT_LIMIT = 50
-MAX_OFFSET_DIGITS = 12
 MAX_TEXT_LENGTH = 300
 MAX_ORDERING_KEYS = 3
 ATTRIBUTE_PREFIX = "attr."
@@ -205,8 +204,11 @@ def parse_search(request, domain_name: str) -> Search:
             "field_forbidden",
             attributes=hidden,
         )
-    search.limit = _limit(params.get("limit"))
-    search.offset = _offset(params.get("offset"))
+    try:
+        search.limit = limit_of(params.get("limit"), default=DEFAULT_LIMIT, noun="records")
+        search.offset = offset_of(params.get("offset"))
+    except PageError as error:
+        raise BadQuery(400, error.detail, error.code) from None
     return search
 
 
@@ -312,35 +314,3 @@ def _text(params, name: str) -> str:
     if "\x00" in value:
         raise BadQuery(400, f"{name} contains a NUL character", "invalid")
     return value
-
-
-def _is_number(text: str) -> bool:
-    return text.isascii() and text.isdigit()
-
-
-def _limit(text: str | None) -> int:
-    cap = settings.MDM_API_MAX_PAGE_SIZE
-    if text is None:
-        return min(DEFAULT_LIMIT, cap)
-    text = text.strip()
-    if not _is_number(text) or int(text) < 1:
-        raise BadQuery(400, f"limit must be a whole number from 1 to {cap}", "bad_limit")
-    if len(text) > MAX_OFFSET_DIGITS or int(text) > cap:
-        raise BadQuery(
-            400,
-            f"limit {text} is over the largest page of {cap} records (MDM_API_MAX_PAGE_SIZE); "
-            "page on with offset",
-            "bad_limit",
-        )
-    return int(text)
-
-
-def _offset(text: str | None) -> int:
-    if text is None:
-        return 0
-    text = text.strip()
-    if not _is_number(text) or len(text) > MAX_OFFSET_DIGITS:
-        raise BadQuery(
-            400, f"offset must be a whole number below 10^{MAX_OFFSET_DIGITS}", "bad_offset"
-        )
-    return int(text)
