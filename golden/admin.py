@@ -157,14 +157,8 @@ class SourceRecordInline(ReadOnlyAdminMixin, admin.TabularInline):
         return _issues_table(viewer_access(obj.domain).redact_issues(obj.quality_issues))
 
 
-class AttributeOverrideInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = AttributeOverride
-    fields = ["attribute", "shown_value", "shown_reason", "created_by", "created_at"]
-    readonly_fields = fields
-    extra = 0
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("golden_record", "created_by")
+class OverrideColumnsMixin:
+    """An override's value and reason, as the viewer may see them."""
 
     @admin.display(description="value")
     def shown_value(self, obj):
@@ -173,6 +167,16 @@ class AttributeOverrideInline(ReadOnlyAdminMixin, admin.TabularInline):
     @admin.display(description="reason")
     def shown_reason(self, obj):
         return _override_reason(obj)
+
+
+class AttributeOverrideInline(OverrideColumnsMixin, ReadOnlyAdminMixin, admin.TabularInline):
+    model = AttributeOverride
+    fields = ["attribute", "shown_value", "shown_reason", "created_by", "created_at"]
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("golden_record", "created_by")
 
 
 class JournalInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -469,7 +473,9 @@ class AttributeOverrideForm(forms.ModelForm):
 
 
 @admin.register(AttributeOverride)
-class AttributeOverrideAdmin(FieldPolicyViewsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class AttributeOverrideAdmin(
+    OverrideColumnsMixin, FieldPolicyViewsMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = [
         "golden_record",
         "attribute",
@@ -508,14 +514,6 @@ class AttributeOverrideAdmin(FieldPolicyViewsMixin, ReadOnlyAdminMixin, admin.Mo
 
     def save_model(self, request, obj, form, change):
         """Saved by the service when the form was validated."""
-
-    @admin.display(description="value")
-    def shown_value(self, obj):
-        return _override_value(obj)
-
-    @admin.display(description="reason")
-    def shown_reason(self, obj):
-        return _override_reason(obj)
 
 
 @admin.register(FieldPolicy)
