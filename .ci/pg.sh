@@ -14,7 +14,7 @@ run_pg() { if [ "$(id -u)" = 0 ]; then su postgres -c "$*"; else sh -c "$*"; fi;
 if [ ! -f "$PGDATA/PG_VERSION" ]; then
     run_pg "$PGBIN/initdb -D $PGDATA -U postgres -A trust --no-sync >/dev/null"
 fi
-run_pg "$PGBIN/pg_ctl -D $PGDATA -l $PGDATA/server.log -w -o \"-c listen_addresses=127.0.0.1 -p $PGPORT -c unix_socket_directories=$PGDATA -c fsync=off -c max_connections=200\" start >/dev/null"
+run_pg "$PGBIN/pg_ctl -D $PGDATA -l $PGDATA/server.log -w -o \"-c listen_addresses=127.0.0.1 -p $PGPORT -c unix_socket_directories=$PGDATA -c fsync=off -c max_connections=200 -c shared_buffers=${PGSHAREDBUFFERS:-1GB}\" start >/dev/null"
 run_pg "$PGBIN/psql -h 127.0.0.1 -p $PGPORT -U postgres -qtc \"SELECT 1 FROM pg_database WHERE datname='mdm'\" | grep -q 1 || $PGBIN/createdb -h 127.0.0.1 -p $PGPORT -U postgres mdm"
 export PGBIN PGDATA PGPORT
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/mdm"

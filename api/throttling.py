@@ -17,12 +17,15 @@ class PerClientThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiKey):
-            ident = f"key:{request.auth.prefix}"
-        elif request.user and request.user.is_authenticated:
+            return self.key_for_api_key(request.auth)
+        if request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
             ident = f"anon:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def key_for_api_key(self, key: ApiKey) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": f"key:{key.prefix}"}
 
     def allow_request(self, request, view):
         if self.rate is None:
@@ -30,6 +33,10 @@ class PerClientThrottle(SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         if key is None:
             return True
+        return self.count(key)
+
+    def count(self, key: str) -> bool:
+        """Count one request of the client ``key`` names; False past its rate."""
         self.now = time.time()
         self.window_start = self.now - self.now % self.duration
         counter = f"{key}:{int(self.window_start)}"
@@ -44,3 +51,10 @@ class PerClientThrottle(SimpleRateThrottle):
 
     def wait(self):
         return max(0.0, self.window_start + self.duration - time.time())
+
+
+def api_key_within_rate(key: ApiKey) -> bool:
+    """Count one request of ``key`` as :class:`PerClientThrottle` does (for views that
+    answer without DRF's request cycle); False past its rate."""
+    throttle = PerClientThrottle()
+    return throttle.rate is None or throttle.count(throttle.key_for_api_key(key))

@@ -4,12 +4,15 @@ PostgreSQL, served by gunicorn (2 workers) on 127.0.0.1, loaded with wrk; and, i
 same run, raw PostgreSQL read throughput (``pgbench -S``) for the ratio.
 
     python bench/api_speed.py --postgres postgres://postgres@127.0.0.1:5432/postgres \
-        [--xrefs 1000000] [--seconds 20] [--connections 16]
+        [--xrefs 1000000] [--seconds 20] [--connections 16] [--batch 1000,10000]
 
 Needs wrk and pgbench (Debian packages wrk and postgresql-client). The data set is
 written straight into the tables (500,000 golden records with two cross-references
 each, valid global IDs), not through the import, because only reading is measured.
 Every request sends a random known key, so the lookups spread over the whole index.
+The tables are vacuumed and pre-warmed before the runs (a server's steady state), and
+the server should have shared_buffers large enough to hold them (``.ci/pg.sh`` starts
+one with 1 GB).
 """
 
 from __future__ import annotations
@@ -89,7 +92,18 @@ def load(url: str, xrefs: int) -> None:
         db.execute(
             "SELECT setval(pg_get_serial_sequence('golden_goldenrecord', 'id'), %s)", [goldens]
         )
-        db.execute("ANALYZE")
+    # The steady state of a live server: tables vacuumed (as autovacuum does; it sets
+    # the visibility map, so lookups read the covering indexes alone) and in memory.
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("VACUUM ANALYZE")
+        try:
+            db.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        except psycopg.Error as error:
+            print(f"pg_prewarm not available ({error}); the warm-up run fills the cache")
+            return
+        for relation in ("golden_sourcerecord", "golden_goldenrecord", "source_record_unique_key",
+                         "source_golden_live_idx", "golden_goldenrecord_pkey"):  # fmt: skip
+            db.execute("SELECT pg_prewarm(%s)", [relation])
 
 
 def wrk(url: str, key: str, script: str, seconds: int, connections: int) -> str:
@@ -146,8 +160,11 @@ def main() -> None:
     parser.add_argument("--xrefs", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--batch", type=int, default=1000, help="keys per batch lookup call")
+    parser.add_argument(
+        "--batch", default="1000,10000", help="keys per batch lookup call (comma-separated)"
+    )
     options = parser.parse_args()
+    sizes = [int(size) for size in options.batch.split(",")]
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed (apt-get install wrk postgresql-client)")
@@ -192,10 +209,12 @@ def main() -> None:
         single = parse_wrk(
             wrk(base, key, SINGLE % {"goldens": goldens}, options.seconds, options.connections)
         )
-        batch_run = parse_wrk(
-            wrk(base, key, BATCH % {"goldens": goldens, "batch": options.batch},
-                options.seconds, 4)
-        )  # fmt: skip
+        batch_runs = {
+            size: parse_wrk(
+                wrk(base, key, BATCH % {"goldens": goldens, "batch": size}, options.seconds, 4)
+            )
+            for size in sizes
+        }
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait()
@@ -221,13 +240,14 @@ def main() -> None:
         f"non-2xx {single['non_2xx']})",
         file=out,
     )
-    print(
-        f"batch lookup: {batch_run['rps'] * options.batch:,.0f} keys/s "
-        f"({batch_run['rps']:,.1f} calls/s of {options.batch} keys, p50 "
-        f"{batch_run['p50']:.1f} ms, p99 {batch_run['p99']:.1f} ms, "
-        f"non-2xx {batch_run['non_2xx']})",
-        file=out,
-    )
+    for size, batch_run in batch_runs.items():
+        print(
+            f"batch lookup: {batch_run['rps'] * size:,.0f} keys/s "
+            f"({batch_run['rps']:,.1f} calls/s of {size:,} keys, 4 connections, p50 "
+            f"{batch_run['p50']:.1f} ms, p99 {batch_run['p99']:.1f} ms, "
+            f"non-2xx {batch_run['non_2xx']})",
+            file=out,
+        )
     print(
         f"pgbench -S: {tps:,.0f} transactions/s; single lookups are "
         f"{single['rps'] / tps:.1%} of raw PostgreSQL reads",

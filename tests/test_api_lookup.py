@@ -448,3 +448,32 @@ def test_a_value_with_a_nul_character_is_a_clear_400(erp_client):
     assert response.status_code == 400
     assert response.json()["detail"] == "'organization_name' contains a NUL character"
     assert SourceRecord.objects.count() == 0
+
+
+def test_the_short_lookup_path_answers_as_the_full_one(acme, erp_client):
+    short = erp_client.get("/api/v1/customer/xref/ERP/1000")
+    full = erp_client.get("/api/v1/customer/xref/ERP/1000?format=json")  # DRF's own cycle
+
+    assert short.status_code == full.status_code == 200
+    assert short.content == full.content
+    assert dict(short.headers) == dict(full.headers)
+
+
+def test_lookups_the_short_path_does_not_answer_get_the_full_answer(acme, erp_client):
+    html = erp_client.get("/api/v1/customer/xref/ERP/1000", HTTP_ACCEPT="text/html")
+    assert html.status_code == 406
+    wrong_key = APIClient().get("/api/v1/customer/xref/ERP/1000", HTTP_X_API_KEY="mdm_x_y")
+    assert wrong_key.status_code == 401
+    assert wrong_key.json()["detail"] == "invalid API key"
+    assert erp_client.get("/api/v1/customer/xref/ERP/404").json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"keys": [', b'{"keys": [{"system": "ERP", "key": NaN}]}', b"\xff\xfe"]
+)
+def test_a_body_that_is_not_strict_json_is_a_clear_400(acme, erp_client, body):
+    response = erp_client.post(
+        "/api/v1/customer/xref/lookup", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error")

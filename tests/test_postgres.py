@@ -134,3 +134,34 @@ def test_parallel_upserts_of_fuzzy_duplicates_give_one_golden_record(monkeypatch
     assert GoldenRecord.objects.filter(status="active").count() == 1
     assert len({result.global_id for result in results}) == 1
     assert_invariants()
+
+
+def test_the_lookup_indexes_cover_the_columns_the_lookup_reads():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'golden_sourcerecord'"
+        )
+        definitions = dict(cursor.fetchall())
+    assert definitions["source_record_unique_key"].endswith(
+        "(system_id, domain, source_key) INCLUDE (golden_record_id, retired)"
+    )
+    assert definitions["source_golden_live_idx"].endswith(
+        "(golden_record_id, retired) INCLUDE (system_id, source_key)"
+    )
+
+
+def test_the_lookup_runs_as_a_prepared_statement(client):
+    from api.keys import create_api_key
+
+    erp = SourceSystem.objects.create(code="ERP", name="ERP")
+    upsert_source_record(
+        system=erp, domain="customer", source_key="1", payload={"organization_name": "Acme"}
+    )
+    _, plain = create_api_key(erp)
+    for _ in range(3):
+        answer = client.get("/api/v1/customer/xref/ERP/1", HTTP_X_API_KEY=plain)
+        assert answer.status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("golden_sourcerecord sr" in text and "source_key = $3" in text for text in prepared)
