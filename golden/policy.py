@@ -237,6 +237,18 @@ def access_for_roles(roles: Iterable[str], domain: str, *, superuser: bool = Fal
     return _from_groups(groups, [declared])[domain]
 
 
+def access_for_role_option(role: str | None, domain: str) -> Access | None:
+    """For commands with ``--role ROLE``: what ``role`` may read in ``domain``, or
+    None without the option (the operator sees everything). Raises ValueError naming
+    the known roles when no such group exists."""
+    if role is None:
+        return None
+    if not Group.objects.filter(name=role).exists():
+        known = ", ".join(Group.objects.order_by("name").values_list("name", flat=True))
+        raise ValueError(f"unknown role '{role}' (known: {known or 'none'})")
+    return access_for_roles([role], domain)
+
+
 def _accesses(user, domains: list[Domain]) -> dict[str, Access]:
     signed_in = getattr(user, "is_authenticated", False) and getattr(user, "is_active", False)
     if not signed_in:

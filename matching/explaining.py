@@ -14,6 +14,7 @@ from golden.domains import Domain, UnknownDomain, get_domain
 from golden.global_ids import GlobalIdError
 from golden.lookup import resolve_global_id
 from golden.models import SourceRecord
+from golden.policy import Access
 from golden.services.errors import NotFound
 
 from . import reviews, services
@@ -71,7 +72,10 @@ def resolve(text: str, domain_name: str | None = None) -> Side:
     return Side(f"{record.system.code}:{record.source_key}", get_domain(record.domain), [record])
 
 
-def explain(a: Side, b: Side, model: Model | None = None) -> str:
+def explain(a: Side, b: Side, model: Model | None = None, access: Access | None = None) -> str:
+    """The match of ``a`` and ``b`` in plain words. With ``access``, comparisons over
+    attributes it may not read show their level's declared text instead of values,
+    and record names are built from readable values only."""
     if a.domain.name != b.domain.name:
         raise ExplainError(f"{a.label} is a {a.domain.name}, {b.label} a {b.domain.name}")
     domain = a.domain
@@ -97,9 +101,15 @@ def explain(a: Side, b: Side, model: Model | None = None) -> str:
         shown.append(("weakest pair", weakest))
     for title, (score, left, right) in shown:
         lines.append("")
-        names = f"{_name(left)} vs {_name(right)}"
+        names = f"{_name(left, access)} vs {_name(right, access)}"
         lines.append(f"{title}: {names}" if title else names)
-        lines.append(score.explain())
+        descriptions = None
+        if access is not None:
+            shown_items = access.redact_explanation(
+                [item.to_json() for item in score.contributions]
+            )
+            descriptions = [item["description"] for item in shown_items]
+        lines.append(score.explain(descriptions))
     lines.append("")
     lines.append(_identity_note(domain, a, b))
     vetoes = reviews.vetoes(model, [record.pk for record in a.records])
@@ -150,6 +160,7 @@ def _identity_note(domain: Domain, a: Side, b: Side) -> str:
     return "No shared identifier: the fuzzy score decides."
 
 
-def _name(record: SourceRecord) -> str:
-    display = record.domain and get_domain(record.domain).display_name(record.canonical)
+def _name(record: SourceRecord, access: Access | None = None) -> str:
+    canonical = record.canonical if access is None else access.redact(record.canonical)
+    display = record.domain and get_domain(record.domain).display_name(canonical)
     return f"{record.system.code}:{record.source_key} ({display})" if display else str(record)

@@ -451,3 +451,46 @@ def test_the_collector_settings_are_restored_after_an_import(db, customers, tmp_
 
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+PERSON = {
+    "kind": "person",
+    "first_name": "Anna",
+    "last_name": "Schmidt",
+    "national_id": "RMNFNC52L26B758P",
+    "birth_date": "1952-07-26",
+    "country": "IT",
+}
+
+
+def test_lookup_and_explain_show_only_what_a_role_may_read(erp, crm, roles):
+    from golden.services import upsert_source_record
+
+    first = upsert_source_record(system=erp, domain="customer", source_key="P1", payload=PERSON)
+    upsert_source_record(
+        system=crm,
+        domain="customer",
+        source_key="P2",
+        payload=PERSON | {"first_name": "Ana", "national_id": "", "birth_date": "1952-07-27"},
+    )
+
+    everything = run("lookup", first.global_id)
+    assert "RMNFNC52L26B758P" in everything and "1952-07-26" in everything
+    as_integration = run("lookup", first.global_id, "--role", "integration")
+    assert "Schmidt" in as_integration
+    assert "RMNFNC52L26B758P" not in as_integration and "1952-07-26" not in as_integration
+    as_json = json.loads(run("lookup", first.global_id, "--json", "--role", "integration"))
+    assert "national_id" not in as_json["values"] and "birth_date" not in as_json["values"]
+    assert as_json["values"]["last_name"] == "Schmidt"
+
+    # Explanations name levels, never values; with a role, record names are made of
+    # the values it may read (here: every name).
+    hidden = run("explain", "ERP:P1", "CRM:P2", "--role", "integration")
+    assert "1952" not in hidden and "RMNFNC52L26B758P" not in hidden
+    assert "birth_date: birth date differs in one digit" in hidden
+    assert "ERP:P1 (Anna Schmidt) vs CRM:P2 (Ana Schmidt)" in hidden
+
+    with pytest.raises(CommandError, match="unknown role 'sales'"):
+        run("lookup", first.global_id, "--role", "sales")
+    with pytest.raises(CommandError, match="unknown role 'sales'"):
+        run("explain", "ERP:P1", "CRM:P2", "--role", "sales")

@@ -95,12 +95,20 @@ class Score:
     prior_weight: float
     contributions: tuple[Contribution, ...] = field(default=())
 
-    def explain(self) -> str:
-        """The score in plain words, strongest evidence first."""
+    def explain(self, descriptions: Sequence[str] | None = None) -> str:
+        """The score in plain words, strongest evidence first; ``descriptions``
+        replace those of the contributions, in their order (values a reader may not
+        see left out)."""
+        if descriptions is None:
+            descriptions = [item.description for item in self.contributions]
         lines = [f"match probability {self.probability:.4f} (weight {self.weight:+.2f} bits)"]
         lines.append(f"  {self.prior_weight:+6.2f}  prior: how often two candidates match")
-        for item in sorted(self.contributions, key=lambda c: -abs(c.weight)):
-            lines.append(f"  {item.weight:+6.2f}  {item.comparison}: {item.description}")
+        described = sorted(
+            zip(self.contributions, descriptions, strict=True),
+            key=lambda pair: -abs(pair[0].weight),
+        )
+        for item, description in described:
+            lines.append(f"  {item.weight:+6.2f}  {item.comparison}: {description}")
         return "\n".join(lines)
 
 

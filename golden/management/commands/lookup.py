@@ -2,9 +2,10 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from golden.domains import DOMAINS, UnknownDomain
+from golden.domains import DOMAINS, UnknownDomain, get_domain
 from golden.global_ids import GlobalIdError
 from golden.lookup import find_by_xref, resolve_global_id, xrefs_of
+from golden.policy import access_for_role_option
 from golden.services import NotFound
 
 
@@ -19,6 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("key", nargs="?", help="the source key (with a system code)")
         parser.add_argument("--domain", help=f"one of: {', '.join(DOMAINS)} (with SYSTEM KEY)")
         parser.add_argument("--json", action="store_true", help="print JSON")
+        parser.add_argument(
+            "--role", help="show only the values this role may read (default: every value)"
+        )
 
     def handle(self, *args, **options):
         try:
@@ -34,6 +38,11 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
         golden = resolution.golden
+        try:
+            access = access_for_role_option(options["role"], golden.domain)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        values = golden.values if access is None else access.redact(golden.values)
         xrefs = xrefs_of(golden)
         if options["json"]:
             self.stdout.write(
@@ -44,7 +53,7 @@ class Command(BaseCommand):
                         "domain": golden.domain,
                         "status": golden.status,
                         "redirect_chain": resolution.chain if resolution.redirected else [],
-                        "values": golden.values,
+                        "values": values,
                         "xrefs": [
                             {"system": xref.system.code, "source_key": xref.source_key}
                             for xref in xrefs
@@ -62,8 +71,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{golden.global_id}  {golden.domain}  {golden.status}  v{golden.version}"
         )
-        self.stdout.write(f"  {golden.display_name}")
-        for name, value in golden.values.items():
+        if access is None:
+            self.stdout.write(f"  {golden.display_name}")
+        else:
+            self.stdout.write(f"  {get_domain(golden.domain).display_name(values)}")
+        for name, value in values.items():
             shown = "; ".join(value) if isinstance(value, list) else value
             self.stdout.write(f"    {name}: {shown}")
         self.stdout.write(f"  cross-references ({len(xrefs)}):")
