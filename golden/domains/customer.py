@@ -83,9 +83,11 @@ MATCHING = MatchSpec(
                 b.exact("postal_code", normalize.part_number),
             ),
         ),
-        b.BlockingRule(
-            "name_city", b.combined(b.full_name_sound("first_name", "last_name"), b.place("city"))
-        ),
+        # No rule for a person's name with the city: name with postal code, and house
+        # number with city, find nearly every pair it found, and its blocks (people of
+        # one name in one city) are large. On generated customers it added a fifth of
+        # the candidate pairs and a quarter of the import time, for 0.06 % of the true
+        # pairs among automatic merges and 0.2 % among merges and review items.
         b.BlockingRule(
             "org_city", b.combined(b.organization_name("organization_name"), b.place("city"))
         ),
