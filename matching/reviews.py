@@ -120,6 +120,22 @@ def forced_links(domain: Domain) -> dict[int, set[int]]:
     return links
 
 
+def forced_links_of(record_ids: Iterable[int]) -> dict[int, set[int]]:
+    """:func:`forced_links` of ``record_ids`` only: record → records a steward merged
+    it with."""
+    ids = sorted(set(record_ids))
+    links: dict[int, set[int]] = defaultdict(set)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for a, b in ReviewItem.objects.filter(
+            Q(record_a_id__in=chunk) | Q(record_b_id__in=chunk),
+            status=ReviewItem.Status.MERGED,
+        ).values_list("record_a_id", "record_b_id"):
+            links[a].add(b)
+            links[b].add(a)
+    return {pk: links[pk] for pk in ids if pk in links}
+
+
 def offer_changed(domain: Domain, model: Model, records: Sequence[SourceRecord]) -> int:
     """Score again the not-a-match pairs of ``records`` whose compared attributes
     changed; offer the doubtful ones again. Returns how many were offered."""

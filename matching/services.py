@@ -336,6 +336,7 @@ def match_new_records(
     vetoed: Sequence[Iterable[int]] | None = None,
     model: Model | None = None,
     system_id: int | None = None,
+    forced: Sequence[Iterable[int]] | None = None,
 ) -> list[MatchDecision]:
     """Decide, in order, where each canonical record belongs.
 
@@ -345,7 +346,8 @@ def match_new_records(
     among the clusters that share a blocking key with it, as a whole cluster.
     ``vetoed[i]``: source records a steward said are not the i-th record's match;
     ``system_id``: the records' source system (for systems that hold each entity
-    once, see :func:`once_only_systems`).
+    once, see :func:`once_only_systems`); ``forced[i]``: source records a steward
+    merged the i-th record with (a record brought back rejoins them).
     """
     if keys_per_record is None:
         keys_per_record = [record_keys(domain, canonical) for canonical in records]
@@ -359,6 +361,16 @@ def match_new_records(
     identity_hits = _keys_on_file(domain, identity_wanted)
     blocked = _blocked_on_file(domain, blocking_wanted, domain.matching) if model else []
     candidate_goldens = {golden for _, golden in identity_hits}
+    partners = sorted({pk for members in forced or () for pk in members})
+    if partners and model is not None:
+        candidate_goldens |= {
+            golden
+            for (golden,) in _value_query(
+                f"SELECT golden_record_id FROM {SourceRecord._meta.db_table} "
+                f"WHERE NOT retired AND id {{match}}",
+                partners,
+            )
+        }
     members = _members_of_records(
         {pk for _, pk in blocked}, candidate_goldens, excluded, model and domain.matching
     )
@@ -399,7 +411,7 @@ def match_new_records(
             [member.system_id for member in members] + [system_id] * len(records),
         ),
     )
-    return place_in_order(resolver, linker, known, keys_per_record, vetoed=vetoed)
+    return place_in_order(resolver, linker, known, keys_per_record, vetoed=vetoed, forced=forced)
 
 
 def once_only_systems(domain: Domain) -> frozenset[int]:

@@ -457,3 +457,20 @@ def test_a_legacy_export_in_latin_1_with_semicolons_is_detected(erp, crm, tmp_pa
 
     assert output.startswith("1 read, 1 merged")
     assert list(partition().values()) == [[("CRM", "C-7"), ("ERP", "MÜLLER-1")]]
+
+
+def test_a_retired_record_of_a_pair_rejoins_its_partner_when_it_returns(apart, erp, tmp_path):
+    from golden.services import retire_source_record
+
+    first, _ = apart
+    crosswalk(write(tmp_path, "ERP,CRM\nA1,B1\n"))
+    retire_source_record(source_record=record("ERP", "A1"))
+    assert partition() == {first.global_id: [("CRM", "B1")]}
+
+    back = put(erp, "A1", organization_name="Acme GmbH", country="DE", city="Berlin")
+
+    assert back.outcome == "updated"
+    assert back.global_id == first.global_id
+    assert [item["comparison"] for item in back.explanation] == ["steward"]
+    assert partition() == {first.global_id: [("CRM", "B1"), ("ERP", "A1")]}
+    assert_invariants()

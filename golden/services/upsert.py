@@ -260,11 +260,15 @@ def _write(
             arriving.append(row)
 
     model = matching.current_model(domain)
-    vetoed = None
+    vetoed = forced = None
     if model is not None and any(row.record is not None for row in arriving):
-        # Records brought back keep their stewards' not-a-match decisions.
-        binding = reviews.vetoes(model, [row.record.pk for row in arriving if row.record])
+        # Records brought back keep their stewards' decisions: not-a-match, and merges
+        # (review items and crosswalk pairs), which they rejoin.
+        returning = [row.record.pk for row in arriving if row.record]
+        binding = reviews.vetoes(model, returning)
         vetoed = [binding.get(row.record.pk, set()) if row.record else () for row in arriving]
+        links = reviews.forced_links_of(returning)
+        forced = [links.get(row.record.pk, ()) if row.record else () for row in arriving]
     decisions = matching.match_new_records(
         domain,
         [row.canonical for row in arriving],
@@ -272,6 +276,7 @@ def _write(
         vetoed=vetoed,
         model=model,
         system_id=system.pk,
+        forced=forced,
     )
 
     # Lock every existing golden record this batch touches, then re-check it.
