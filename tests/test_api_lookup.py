@@ -14,15 +14,9 @@ from api.models import ApiKey
 from golden.models import ChangeEvent, GoldenRecord, JournalEntry, SourceRecord
 from golden.services import merge_golden_records, upsert_source_record
 
+from .payloads import PERSON
+
 ACME = {"organization_name": "Acme GmbH", "tax_id": "DE129274202", "country": "DE"}
-PERSON = {
-    "kind": "person",
-    "first_name": "Anna",
-    "last_name": "Schmidt",
-    "national_id": "RMNFNC52L26B758P",
-    "birth_date": "1952-07-26",
-    "country": "IT",
-}
 
 
 def client_for(system, role="integration", **options):

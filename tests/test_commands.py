@@ -10,6 +10,7 @@ from golden.models import ChangeEvent, GoldenRecord, JournalEntry, SourceRecord,
 from golden.services import merge_golden_records
 
 from .invariants import assert_invariants
+from .payloads import PERSON
 
 HEADER = "source_key,organization_name,tax_id,country,email,phone\n"
 ROWS = (
@@ -451,16 +452,6 @@ def test_the_collector_settings_are_restored_after_an_import(db, customers, tmp_
 
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
-
-
-PERSON = {
-    "kind": "person",
-    "first_name": "Anna",
-    "last_name": "Schmidt",
-    "national_id": "RMNFNC52L26B758P",
-    "birth_date": "1952-07-26",
-    "country": "IT",
-}
 
 
 def test_lookup_and_explain_show_only_what_a_role_may_read(erp, crm, roles):
