@@ -120,20 +120,23 @@ def forced_links(domain: Domain) -> dict[int, set[int]]:
     return links
 
 
-def forced_links_of(record_ids: Iterable[int]) -> dict[int, set[int]]:
-    """:func:`forced_links` of ``record_ids`` only: record → records a steward merged
-    it with."""
-    ids = sorted(set(record_ids))
-    links: dict[int, set[int]] = defaultdict(set)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for a, b in ReviewItem.objects.filter(
-            Q(record_a_id__in=chunk) | Q(record_b_id__in=chunk),
-            status=ReviewItem.Status.MERGED,
-        ).values_list("record_a_id", "record_b_id"):
-            links[a].add(b)
-            links[b].add(a)
-    return {pk: links[pk] for pk in ids if pk in links}
+def decisions_of(
+    model: Model, record_ids: Iterable[int]
+) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """(:func:`vetoes`, merges) of ``record_ids`` from one read of their review items:
+    record → the records a binding not-a-match keeps it apart from, and record → the
+    records a steward merged it with (as :func:`forced_links`)."""
+    ids = set(record_ids)
+    items = _items_of(ids)
+    binding = _binding(
+        model, [item for item in items if item.status == ReviewItem.Status.NOT_A_MATCH]
+    )
+    merged: dict[int, set[int]] = defaultdict(set)
+    for item in items:
+        if item.status == ReviewItem.Status.MERGED:
+            merged[item.record_a_id].add(item.record_b_id)
+            merged[item.record_b_id].add(item.record_a_id)
+    return binding, {pk: merged[pk] for pk in ids if pk in merged}
 
 
 def offer_changed(domain: Domain, model: Model, records: Sequence[SourceRecord]) -> int:

@@ -265,9 +265,8 @@ def _write(
         # Records brought back keep their stewards' decisions: not-a-match, and merges
         # (review items and crosswalk pairs), which they rejoin.
         returning = [row.record.pk for row in arriving if row.record]
-        binding = reviews.vetoes(model, returning)
+        binding, links = reviews.decisions_of(model, returning)
         vetoed = [binding.get(row.record.pk, set()) if row.record else () for row in arriving]
-        links = reviews.forced_links_of(returning)
         forced = [links.get(row.record.pk, ()) if row.record else () for row in arriving]
     decisions = matching.match_new_records(
         domain,
