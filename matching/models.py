@@ -7,10 +7,11 @@ from golden.domains import domain_choices
 
 
 class MatchKey(models.Model):
-    """One identity or blocking key of one live source record.
+    """One identity key of one live source record (``tax_id:DE:DE129274202``).
 
-    Candidates for a new record are the golden records of the source records that
-    share one of its keys: an indexed lookup, never a scan.
+    Records that share one are the same entity (unless a strong identifier of the
+    same kind differs): an indexed lookup, never a scan. Their blocking keys are in
+    :class:`BlockingKey`.
     """
 
     domain = models.CharField(max_length=32, choices=domain_choices())
@@ -34,6 +35,32 @@ class MatchKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class BlockingKey(models.Model):
+    """One blocking key of one live source record, as a 64-bit hash of its domain and
+    text (``matching.services.blocking_code``).
+
+    Candidates for the fuzzy model are the records that share one. A blocking key is
+    only ever compared for equality, so its hash does as well as its text, in a
+    tenth of the space (blocking keys are four fifths of the key rows): the index
+    stays in cache at millions of records. Two keys with one hash (about one chance
+    in 10^19 per pair) only add a candidate, which the model scores like any other.
+    """
+
+    code = models.BigIntegerField()
+    source_record = models.ForeignKey(
+        "golden.SourceRecord",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,  # written only with its source record, as MatchKey
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["code", "id"], name="blocking_key_code_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code:016x}"
 
 
 class MatchParameters(models.Model):

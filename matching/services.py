@@ -5,10 +5,11 @@ single upsert and for an import batch alike: candidates come from the persisted 
 index, the engine scores them set-at-a-time and places the records in order.
 
 Two kinds of keys are indexed per live source record:
-- identity keys (``tax_id::DE123…``): equal strong identifiers mean one entity,
-  different ones veto a merge (``engine.deterministic``);
-- blocking keys (``~name:smith|10115``, from the domain's blocking rules): records
-  sharing one are compared by the fuzzy model (``engine.linking``).
+- identity keys (``tax_id::DE123…``, in ``MatchKey``): equal strong identifiers mean
+  one entity, different ones veto a merge (``engine.deterministic``);
+- blocking keys (``name:smith|10115``, from the domain's blocking rules, in
+  ``BlockingKey`` as 64-bit hashes): records sharing one are compared by the fuzzy
+  model (``engine.linking``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .engine.blocking import blocking_keys
 from .engine.deterministic import DeterministicResolver, IdentitySpec, identity_keys
 from .engine.linking import Linker, pairs_from_keys
 from .engine.scoring import Model, Parameters, Thresholds
-from .models import MatchKey, MatchParameters, RecordFeatures
+from .models import BlockingKey, MatchKey, MatchParameters, RecordFeatures
 
 SQL_IN_CHUNK = 500
 # Advisory locks on identity and blocking keys: (class, slot) pairs, separate from
@@ -41,8 +42,8 @@ SQL_IN_CHUNK = 500
 IDENTITY_LOCK_CLASS = 7_306_002
 IDENTITY_LOCK_SLOTS = 2048
 KEY_FIELDS = ["domain", "key", "source_record"]
+BLOCKING_FIELDS = ["code", "source_record"]
 FEATURE_FIELDS = ["source_record", "payload_hash", "fingerprint", "data"]
-BLOCKING_PREFIX = "~"
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,8 @@ class RecordKeys:
     comparison features."""
 
     identity: Mapping[str, str]  # attribute → identity key
-    blocking: frozenset[str] = frozenset()  # prefixed blocking keys
+    blocking: frozenset[int] = frozenset()  # blocking keys, by :func:`blocking_code`
     features: tuple | None = None  # ``Model.prepare`` of the record
-
-    def indexed(self) -> list[str]:
-        return sorted({*self.identity.values(), *self.blocking})
 
 
 @dataclass(frozen=True)
@@ -100,9 +98,15 @@ def record_keys(domain: Domain, canonical: Mapping[str, Any]) -> RecordKeys:
     blocks = blocking_keys(spec.blocking, canonical)
     return RecordKeys(
         identity,
-        frozenset(BLOCKING_PREFIX + key for key in blocks),
+        frozenset(blocking_code(domain.name, key) for key in blocks),
         _preparer(spec).prepare(canonical),
     )
+
+
+def blocking_code(domain_name: str, key: str) -> int:
+    """The 64-bit signed hash under which a blocking key is indexed."""
+    digest = hashlib.blake2b(f"{domain_name}\x1f{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 _preparers: dict[int, tuple[Any, Model]] = {}
@@ -183,14 +187,20 @@ def index_new_records(
     (``keys_per_record``: their keys when already known)."""
     if keys_per_record is None:
         keys_per_record = [record_keys(domain, record.canonical) for record in source_records]
+    pairs = list(zip(source_records, keys_per_record, strict=True))
     insert_values(
         MatchKey,
         KEY_FIELDS,
         [
             (domain.name, key, record.pk)
-            for record, keys in zip(source_records, keys_per_record, strict=True)
-            for key in keys.indexed()
+            for record, keys in pairs
+            for key in sorted(set(keys.identity.values()))
         ],
+    )
+    insert_values(
+        BlockingKey,
+        BLOCKING_FIELDS,
+        [(code, record.pk) for record, keys in pairs for code in sorted(keys.blocking)],
     )
     if domain.matching is not None:
         version = features_fingerprint()
@@ -205,6 +215,7 @@ def index_new_records(
 def drop_keys(source_record_ids: Iterable[int]) -> None:
     for chunk in _chunks(list(source_record_ids)):
         MatchKey.objects.filter(source_record_id__in=chunk).delete()
+        BlockingKey.objects.filter(source_record_id__in=chunk).delete()
         RecordFeatures.objects.filter(source_record_id__in=chunk).delete()
 
 
@@ -359,7 +370,7 @@ def match_new_records(
     excluded = set(exclude_golden)
 
     identity_hits = _keys_on_file(domain, identity_wanted)
-    blocked = _blocked_on_file(domain, blocking_wanted, domain.matching) if model else []
+    blocked = _blocked_on_file(blocking_wanted, domain.matching) if model else []
     candidate_goldens = {golden for _, golden in identity_hits}
     partners = sorted({pk for members in forced or () for pk in members})
     if partners and model is not None:
@@ -385,7 +396,7 @@ def match_new_records(
         return [_identity_only(resolver, keys) for keys in keys_per_record]
 
     # Known members first, then the new records; pairs where at least one is new.
-    found_under: dict[int, set[str]] = defaultdict(set)
+    found_under: dict[int, set[int]] = defaultdict(set)
     for key, pk in blocked:
         found_under[pk].add(key)
     known = len(members)
@@ -574,15 +585,10 @@ def _keys_on_file(domain: Domain, keys: set[str]) -> list[tuple[str, int]]:
 
 def _cluster_keys(golden_ids: set[int]) -> list[tuple[str, int]]:
     """(identity key, golden record id) of every live source record of ``golden_ids``."""
-    # Blocking keys (most of the index) stay in the database.
-    return _key_query(
-        "substr(mk.key, 1, 1) <> %s AND sr.golden_record_id {match}",
-        [BLOCKING_PREFIX],
-        sorted(golden_ids),
-    )
+    return _key_query("sr.golden_record_id {match}", [], sorted(golden_ids))
 
 
-def _blocked_on_file(domain: Domain, keys: set[str], spec) -> list[tuple[str, int]]:
+def _blocked_on_file(keys: set[int], spec) -> list[tuple[int, int]]:
     """(blocking key, source record id) of the records on file under ``keys``.
 
     As in batch blocking, a block larger than ``spec.max_block`` is compared only
@@ -590,30 +596,30 @@ def _blocked_on_file(domain: Domain, keys: set[str], spec) -> list[tuple[str, in
     more than a rare one and cost stays flat however many records share it."""
     if not keys:
         return []
-    table = MatchKey._meta.db_table
+    table = BlockingKey._meta.db_table
     limit = spec.max_block + 1  # one more tells an oversized block
-    found: list[tuple[str, int, int]] = []
+    found: list[tuple[int, int, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"SELECT k.key, x.source_record_id, x.id FROM unnest(%s::text[]) AS k(key) "
-                f"CROSS JOIN LATERAL (SELECT mk.source_record_id, mk.id FROM {table} mk "
-                f"WHERE mk.domain = %s AND mk.key = k.key ORDER BY mk.id DESC LIMIT %s) x",
-                [sorted(keys), domain.name, limit],
+                f"SELECT k.code, x.source_record_id, x.id FROM unnest(%s::bigint[]) AS k(code) "
+                f"CROSS JOIN LATERAL (SELECT bk.source_record_id, bk.id FROM {table} bk "
+                f"WHERE bk.code = k.code ORDER BY bk.id DESC LIMIT %s) x",
+                [sorted(keys), limit],
             )
             found.extend(cursor.fetchall())
         else:
             for chunk in _chunks(sorted(keys)):
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(
-                    f"SELECT key, source_record_id, id FROM (SELECT mk.key, mk.source_record_id, "
-                    f"mk.id, row_number() OVER (PARTITION BY mk.key ORDER BY mk.id DESC) AS rank "
-                    f"FROM {table} mk WHERE mk.domain = %s AND mk.key IN ({marks})) "
+                    f"SELECT code, source_record_id, id FROM (SELECT bk.code, bk.source_record_id, "
+                    f"bk.id, row_number() OVER (PARTITION BY bk.code ORDER BY bk.id DESC) AS rank "
+                    f"FROM {table} bk WHERE bk.code IN ({marks})) "
                     f"WHERE rank <= %s",
-                    [domain.name, *chunk, limit],
+                    [*chunk, limit],
                 )
                 found.extend(cursor.fetchall())
-    by_key: dict[str, list[int]] = defaultdict(list)
+    by_key: dict[int, list[int]] = defaultdict(list)
     for key, pk, _ in sorted(found, key=lambda row: (row[0], -row[2])):  # newest first
         by_key[key].append(pk)
     return [

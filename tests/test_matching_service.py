@@ -29,7 +29,7 @@ from golden.domains import DOMAINS
 from golden.models import GoldenRecord, JournalEntry, SourceRecord
 from golden.services import Outcome, SourceInput, upsert_source_record, upsert_source_records
 from matching import reviews, services
-from matching.models import MatchKey, MatchParameters, ReviewItem
+from matching.models import BlockingKey, MatchKey, MatchParameters, ReviewItem
 
 from .invariants import assert_invariants, partition
 from .material_spec import SPEC
@@ -72,8 +72,13 @@ def test_fuzzy_duplicate_attaches_with_its_explanation(erp, crm):
 def test_blocking_keys_are_indexed_next_to_identity_keys(erp):
     put(erp, "M1", name="Turbo pump", gtin="4006381333931")
 
-    keys = set(MatchKey.objects.values_list("key", flat=True))
-    assert keys == {"~name:turb", "gtin::04006381333931"}
+    record = SourceRecord.objects.get()
+    assert set(MatchKey.objects.values_list("key", "source_record")) == {
+        ("gtin::04006381333931", record.pk)
+    }
+    assert set(BlockingKey.objects.values_list("code", "source_record")) == {
+        (services.blocking_code("material", "name:turb"), record.pk)
+    }
 
 
 def test_doubtful_pair_gets_its_own_golden_record_and_a_review_item(erp, crm):
@@ -353,6 +358,7 @@ def test_retired_records_leave_the_index(erp):
     retire_source_record(source_record=SourceRecord.objects.get())
 
     assert MatchKey.objects.count() == 0
+    assert BlockingKey.objects.count() == 0
 
 
 @pytest.fixture
@@ -391,9 +397,10 @@ def test_an_oversized_block_on_file_yields_only_its_newest_records(erp):
         put(erp, f"K{n}", name=f"Turbo pump model {n}")
     ids = list(SourceRecord.objects.order_by("pk").values_list("pk", flat=True))
 
-    found = services._blocked_on_file(DOMAINS["material"], {"~name:turb"}, small)
+    code = services.blocking_code("material", "name:turb")
+    found = services._blocked_on_file({code}, small)
     assert sorted(pk for _, pk in found) == ids[-2:]
-    found = services._blocked_on_file(DOMAINS["material"], {"~name:turb"}, SPEC)
+    found = services._blocked_on_file({code}, SPEC)
     assert sorted(pk for _, pk in found) == ids
 
 

@@ -536,7 +536,13 @@ def test_admin_search_by_a_hidden_national_id_finds_nothing(browser, records, na
     assert response.context["cl"].result_count == 0
 
 
-def test_match_keys_are_listed_only_where_every_attribute_is_read(browser, records):
+def test_match_keys_are_listed_only_where_every_attribute_is_read(browser, records, erp):
+    upsert_source_record(  # a supplier with an identity key (e-mail)
+        system=erp,
+        domain="supplier",
+        source_key="S2",
+        payload={"legal_name": "Borealis Logistik AG", "country": "DE", "email": "a@b.example"},
+    )
     steward = browser("data_steward").get(
         reverse("admin:matching_matchkey_changelist"), {"q": NATIONAL_ID}
     )

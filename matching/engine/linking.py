@@ -263,7 +263,7 @@ class Linker:
 
 
 def pairs_from_keys(
-    keys: Sequence[Iterable[str]],
+    keys: Sequence[Iterable[Hashable]],
     *,
     first_new: int = 0,
     max_block: int = 200,
@@ -273,7 +273,7 @@ def pairs_from_keys(
     two is numbered ``first_new`` or above (records below are on file and already
     placed: pairs among them say nothing new). Blocks larger than ``max_block`` are
     compared only within a sliding window of ``window`` records."""
-    blocks: dict[str, list[int]] = defaultdict(list)
+    blocks: dict[Hashable, list[int]] = defaultdict(list)
     for record, record_keys in enumerate(keys):
         for key in record_keys:
             blocks[key].append(record)
