@@ -19,6 +19,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -272,16 +273,22 @@ def place(attribute: str) -> Callable:
     return keys
 
 
-def _name_sounds(values: Mapping[str, Any], attributes: Sequence[str]) -> list[str]:
+def _name_sounds(values: Mapping[str, Any], attributes: Sequence[str]) -> tuple[str, ...]:
+    return _sounds_of(tuple(first_value(values, attribute) for attribute in attributes))
+
+
+@lru_cache(maxsize=1 << 16)
+def _sounds_of(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Metaphone codes of the words of ``names``, in order (names repeat: memoised)."""
     import jellyfish
 
     sounds = []
-    for attribute in attributes:
-        for word in n.ascii_key(first_value(values, attribute)).split():
+    for name in names:
+        for word in n.ascii_key(name).split():
             word = n.name_key(n.given_name_key(word))
             if word.isalpha():
                 sounds.append(jellyfish.metaphone(word) or word)
-    return sounds
+    return tuple(sounds)
 
 
 def name_sounds(*attributes: str) -> Callable:
@@ -309,14 +316,19 @@ def house(attribute: str) -> Callable:
     """The first house number and the first three letters of the street's name."""
 
     def keys(values):
-        words = n.street_core(first_value(values, attribute)).split()
-        numbers = [w for w in words if any(c.isdigit() for c in w)]
-        names = [w for w in words if not any(c.isdigit() for c in w)]
-        if not numbers:
-            return []
-        return [f"{numbers[0]} {names[0][:3]}" if names else numbers[0]]
+        return list(_house_keys(first_value(values, attribute)))
 
     return keys
+
+
+@lru_cache(maxsize=1 << 16)
+def _house_keys(line: str) -> tuple[str, ...]:
+    words = n.street_core(line).split()
+    numbers = [w for w in words if any(c.isdigit() for c in w)]
+    names = [w for w in words if not any(c.isdigit() for c in w)]
+    if not numbers:
+        return ()
+    return (f"{numbers[0]} {names[0][:3]}" if names else numbers[0],)
 
 
 def organization_name(attribute: str, words: int = 2) -> Callable:
