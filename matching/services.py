@@ -604,7 +604,7 @@ def _blocked_on_file(keys: set[int], spec) -> list[tuple[int, int]]:
             cursor.execute(
                 f"SELECT k.code, x.source_record_id, x.id FROM unnest(%s::bigint[]) AS k(code) "
                 f"CROSS JOIN LATERAL (SELECT bk.source_record_id, bk.id FROM {table} bk "
-                f"WHERE bk.code = k.code ORDER BY bk.id DESC LIMIT %s) x",
+                f"WHERE bk.code = k.code ORDER BY bk.id DESC LIMIT %s) x ORDER BY 1, 3 DESC",
                 [sorted(keys), limit],
             )
             found.extend(cursor.fetchall())
@@ -615,12 +615,12 @@ def _blocked_on_file(keys: set[int], spec) -> list[tuple[int, int]]:
                     f"SELECT code, source_record_id, id FROM (SELECT bk.code, bk.source_record_id, "
                     f"bk.id, row_number() OVER (PARTITION BY bk.code ORDER BY bk.id DESC) AS rank "
                     f"FROM {table} bk WHERE bk.code IN ({marks})) "
-                    f"WHERE rank <= %s",
+                    f"WHERE rank <= %s ORDER BY code, id DESC",
                     [*chunk, limit],
                 )
                 found.extend(cursor.fetchall())
     by_key: dict[int, list[int]] = defaultdict(list)
-    for key, pk, _ in sorted(found, key=lambda row: (row[0], -row[2])):  # newest first
+    for key, pk, _ in found:  # newest first within each key, as the queries order them
         by_key[key].append(pk)
     return [
         (key, pk)
