@@ -3,7 +3,8 @@
 imported with 1 and 2 validation helper processes, on SQLite and PostgreSQL.
 
     python bench/import_scale.py --rows 1000000 --workers 1,2 \
-        [--postgres postgres://postgres@127.0.0.1:5432/postgres] [--stage-only]
+        [--postgres postgres://postgres@127.0.0.1:5432/postgres] [--stage-only] \
+        [--no-stage] [--databases sqlite,postgresql]
 
 Two measurements per worker count:
 
@@ -120,6 +121,10 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="validation helper counts to run")
     parser.add_argument("--postgres", help="PostgreSQL server URL (a database to connect to)")
     parser.add_argument("--stage-only", action="store_true", help="skip the imports")
+    parser.add_argument("--no-stage", action="store_true", help="skip the staging runs")
+    parser.add_argument(
+        "--databases", default="sqlite,postgresql", help="which imports to run (with --postgres)"
+    )
     parser.add_argument("--stage", help=argparse.SUPPRESS)  # internal: the child process
     options = parser.parse_args()
     workers = [int(count) for count in options.workers.split(",")]
@@ -131,7 +136,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; file {path.name}")
     print(f"{'what':<22}{'workers':>8}{'rows':>11}{'seconds':>10}{'rows/s':>10}{'peak MB':>9}")
     env = dict(os.environ, DEBUG="false", SECRET_KEY="bench-only-secret-key")
-    for count in workers:
+    for count in [] if options.no_stage else workers:
         seconds, peak, out = run_sampled(
             [PYTHON, __file__, "--stage", str(path), "--workers", str(count)], env
         )
@@ -140,7 +145,10 @@ def main() -> None:
               f"{rows / seconds:>10,.0f}{peak / 2**20:>9.0f}", flush=True)  # fmt: skip
     if options.stage_only:
         return
-    databases = ["sqlite"] + (["postgresql"] if options.postgres else [])
+    wanted = options.databases.split(",")
+    databases = [name for name in ("sqlite", "postgresql") if name in wanted]
+    if not options.postgres:
+        databases = [name for name in databases if name != "postgresql"]
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mdm-bench-") as tmp:
         for database in databases:
