@@ -63,3 +63,20 @@ def test_an_update_replaces_and_a_retirement_drops_the_stored_features(erp):
 
     retire_source_record(source_record=SourceRecord.objects.get(pk=first.source_record_id))
     assert not RecordFeatures.objects.filter(source_record_id=first.source_record_id).exists()
+
+
+def test_the_feature_cache_keeps_the_stored_form_and_gives_back_equal_features():
+    spec = object()
+    cache = services.FeatureCache(size=2)
+    features = (frozenset({"anna"}), ("schmidt", "anna"), None, 1980.5)
+    cache.put(spec, 1, "a", features)
+    assert isinstance(cache._entries[(id(spec), 1, "a")][1], bytes)
+    assert cache.get(spec, 1, "a") == features
+    assert cache.get(spec, 1, "another digest") is None
+
+    unmarshallable = (object(),)
+    cache.put(spec, 2, "b", unmarshallable)
+    assert cache.get(spec, 2, "b") is unmarshallable
+    cache.put(spec, 3, "c", features)  # over its size: the least recently used goes
+    assert cache.get(spec, 1, "a") is None
+    assert cache.get(spec, 3, "c") == features
