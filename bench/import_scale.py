@@ -15,9 +15,9 @@ Two measurements per worker count:
 - "import": the whole import through ``manage.py import_records`` into a fresh
   database (validation, matching, survivorship, journal, outbox, job progress).
 
-Peak memory is the largest sum of the resident memory of the measured process and
-all its helper processes, sampled every 0.2 s (so helpers count), not one process's
-high-water mark.
+Peak memory is the largest sum of the proportional set sizes (PSS) of the measured
+process and all its helper processes, sampled every 0.2 s: helpers count, and the
+pages a forked helper shares with its parent count once.
 """
 
 from __future__ import annotations
@@ -38,10 +38,12 @@ from import_speed import OUT, PYTHON, ROOT, fresh_database, generate, manage  # 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants."""
+def tree_memory(pid: int) -> int:
+    """Memory of ``pid`` and all its descendants: the sum of their proportional set
+    sizes (PSS), so pages a forked helper still shares with its parent count once,
+    not once per process as a sum of resident sizes would; the resident size where
+    the kernel gives no PSS."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -51,17 +53,27 @@ def tree_rss(pid: int) -> int:
             continue
         fields = stat.rsplit(")", 1)[1].split()
         children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21]) * PAGE
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
-        total += rss.get(current, 0)
+        total += _memory_of(current)
         todo.extend(children.get(current, []))
     return total
 
 
+def _memory_of(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[21]) * PAGE
+
+
 def run_sampled(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Run a command; return (seconds, peak resident bytes of its process tree, stdout)."""
+    """Run a command; return (seconds, peak memory of its process tree, stdout)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(args, env=env, stdout=out, stderr=err, cwd=ROOT)
@@ -71,7 +83,7 @@ def run_sampled(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
         def sample() -> None:
             nonlocal peak
             while not done.is_set():
-                peak = max(peak, tree_rss(process.pid))
+                peak = max(peak, tree_memory(process.pid))
                 done.wait(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)
