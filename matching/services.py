@@ -221,6 +221,30 @@ def index_new_records(
         insert_values(RecordFeatures, FEATURE_FIELDS, rows)
 
 
+def rebuild_index(domain: Domain, *, batch_size: int = 2_000) -> int:
+    """Rewrite the identity and blocking keys and the stored features of every live
+    source record of ``domain`` from its canonical values, one transaction per batch;
+    returns the records indexed. Needed after a change to the domain's identity or
+    blocking rules (records on file keep the keys they were written with otherwise;
+    stored features of another code version are ignored anyway)."""
+    from django.db import transaction
+
+    done, last = 0, 0
+    while True:
+        with transaction.atomic():
+            records = list(
+                SourceRecord.objects.filter(domain=domain.name, retired=False, pk__gt=last)
+                .order_by("pk")
+                .only("pk", "canonical", "payload_hash", "retired")[:batch_size]
+            )
+            if not records:
+                return done
+            keys = [record_keys(domain, record.canonical) for record in records]
+            replace_keys(domain, records, keys)
+        last = records[-1].pk
+        done += len(records)
+
+
 def drop_keys(source_record_ids: Iterable[int]) -> None:
     for chunk in _chunks(list(source_record_ids)):
         MatchKey.objects.filter(source_record_id__in=chunk).delete()

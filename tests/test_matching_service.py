@@ -22,7 +22,7 @@ import dataclasses
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from golden.domains import DOMAINS
@@ -478,3 +478,46 @@ def test_holds_once_is_validated(erp):
     erp.distinct_domains = "material"
     with pytest.raises(ValidationError, match="list of domains"):
         erp.full_clean()
+
+
+def _indexed():
+    return (
+        set(MatchKey.objects.values_list("key", "source_record")),
+        sorted(BlockingKey.objects.values_list("code", "source_record")),
+    )
+
+
+def test_reindex_keys_rewrites_the_key_index_from_the_canonical_values(erp):
+    put(erp, "M1", name="Turbo pump", gtin="4006381333931")
+    put(erp, "M2", name="Vacuum valve")
+    written = _indexed()
+    BlockingKey.objects.all().delete()
+    MatchKey.objects.all().delete()
+
+    out = io.StringIO()
+    call_command("reindex_keys", "--domain", "material", stdout=out)
+
+    assert "material: 2 source records indexed" in out.getvalue()
+    assert _indexed() == written
+    with pytest.raises(CommandError, match="unknown domain"):
+        call_command("reindex_keys", "--domain", "planet")
+
+
+def test_the_upgrade_moves_blocking_keys_out_of_the_identity_key_table(erp):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("matching.migrations.0005_blocking_key_hashes")
+    put(erp, "M1", name="Turbo pump", gtin="4006381333931")
+    written = _indexed()
+    record = SourceRecord.objects.get()
+    BlockingKey.objects.all().delete()
+    MatchKey.objects.create(domain="material", key="~name:turb", source_record=record)
+
+    migration.index_blocking_keys(apps, None)
+
+    assert _indexed() == written
+    assert migration.code("material", "name:turb") == services.blocking_code(
+        "material", "name:turb"
+    )

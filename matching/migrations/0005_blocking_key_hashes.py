@@ -9,32 +9,45 @@ PREFIX = "~"  # how blocking keys were told apart from identity keys in MatchKey
 
 
 def code(domain, key):
-    # As matching.services.blocking_code when this migration was written.
+    # As matching.services.blocking_code.
     digest = hashlib.blake2b(f"{domain}\x1f{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
-def move_blocking_keys(apps, schema_editor):
-    """Blocking keys leave MatchKey for BlockingKey, as hashes of the same text."""
+def index_blocking_keys(apps, schema_editor):
+    """Blocking keys leave MatchKey for BlockingKey. They are computed again from each
+    live record's canonical values with the domain's current rules (not hashed from
+    the old text), since the customer rules changed in the same release."""
+    from golden.domains import UnknownDomain, get_domain
+    from matching.engine.blocking import blocking_keys
+
     MatchKey = apps.get_model("matching", "MatchKey")
     BlockingKey = apps.get_model("matching", "BlockingKey")
-    rows = MatchKey.objects.filter(key__startswith=PREFIX).order_by("pk")
+    SourceRecord = apps.get_model("golden", "SourceRecord")
+    MatchKey.objects.filter(key__startswith=PREFIX).delete()
     batch = []
-    for domain, key, record in rows.values_list("domain", "key", "source_record_id").iterator(
-        chunk_size=10_000
+    records = SourceRecord.objects.filter(retired=False).order_by("pk")
+    for pk, domain_name, canonical in records.values_list("pk", "domain", "canonical").iterator(
+        chunk_size=5_000
     ):
-        batch.append(BlockingKey(code=code(domain, key[len(PREFIX):]), source_record_id=record))
+        try:
+            spec = get_domain(domain_name).matching
+        except UnknownDomain:
+            continue
+        if spec is None:
+            continue
+        for key in sorted(blocking_keys(spec.blocking, canonical)):
+            batch.append(BlockingKey(code=code(domain_name, key), source_record_id=pk))
         if len(batch) >= 10_000:
             BlockingKey.objects.bulk_create(batch)
             batch.clear()
     BlockingKey.objects.bulk_create(batch)
-    rows.delete()
 
 
 def restore_blocking_keys(apps, schema_editor):
     raise RuntimeError(
-        "blocking keys are stored as hashes from here on; to go back, migrate back and "
-        "run 'rematch' so that the key index is written again"
+        "blocking keys are stored as hashes from here on: an older version cannot read "
+        "them; restore a backup taken before the upgrade"
     )
 
 
@@ -57,5 +70,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['code', 'id'], name='blocking_key_code_idx')],
             },
         ),
-        migrations.RunPython(move_blocking_keys, restore_blocking_keys, elidable=True),
+        migrations.RunPython(index_blocking_keys, restore_blocking_keys, elidable=True),
     ]
