@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from golden.bulk import insert_values
 from golden.domains import Domain
@@ -161,17 +161,6 @@ class FeatureCache:
 features_cache = FeatureCache()
 
 
-def remember_features(
-    domain: Domain, records: Sequence[SourceRecord], keys_per_record: Sequence[RecordKeys]
-) -> None:
-    """Keep the features of records just written for the next batches."""
-    if domain.matching is None:
-        return
-    for record, keys in zip(records, keys_per_record, strict=True):
-        if keys.features is not None:
-            features_cache.put(domain.matching, record.pk, record.payload_hash, keys.features)
-
-
 def replace_keys(
     domain: Domain,
     source_records: Sequence[SourceRecord],
@@ -193,7 +182,8 @@ def index_new_records(
     keys_per_record: Sequence[RecordKeys] | None = None,
 ) -> None:
     """Add the index rows and stored features of records that have none yet
-    (``keys_per_record``: their keys when already known)."""
+    (``keys_per_record``: their keys when already known), and keep their features in
+    the feature cache."""
     if keys_per_record is None:
         keys_per_record = [record_keys(domain, record.canonical) for record in source_records]
     pairs = list(zip(source_records, keys_per_record, strict=True))
@@ -215,9 +205,15 @@ def index_new_records(
         version = features_fingerprint()
         rows = []
         for record, keys in zip(source_records, keys_per_record, strict=True):
+            if keys.features is None:
+                continue
             data = _stored_form(keys.features)
             if data is not None:
                 rows.append((record.pk, record.payload_hash, version, data))
+            # Kept for the next batches too, in the form just made for storing.
+            features_cache.put(
+                domain.matching, record.pk, record.payload_hash, data or keys.features
+            )
         insert_values(RecordFeatures, FEATURE_FIELDS, rows)
 
 
@@ -227,8 +223,6 @@ def rebuild_index(domain: Domain, *, batch_size: int = 2_000) -> int:
     returns the records indexed. Needed after a change to the domain's identity or
     blocking rules (records on file keep the keys they were written with otherwise;
     stored features of another code version are ignored anyway)."""
-    from django.db import transaction
-
     done, last = 0, 0
     while True:
         with transaction.atomic():

@@ -391,9 +391,6 @@ def _write(
     )
     matching.replace_keys(domain, [row.record for row in updated], [row.keys for row in updated])
     matching.index_new_records(domain, new_records, new_keys)
-    matching.remember_features(
-        domain, [row.record for row in arriving + changed], [row.keys for row in arriving + changed]
-    )
     queued = _queue_reviews(domain, model, arriving, decisions)
     if model is not None and changed:
         reviews.offer_changed(domain, model, [row.record for row in changed])
