@@ -110,17 +110,17 @@ def stage_only(path: str, workers: int) -> None:
 
     from golden.domains import get_domain
     from golden.importing.files import RowReader, detect_format
-    from golden.importing.load import _collector_tuned_for_bulk, _report_stream
+    from golden.importing.load import _collector_tuned_for_bulk, _first_pass, _report_stream
 
     settings.MDM_IMPORT_VALIDATION_WORKERS = workers
     settings.MDM_IMPORT_PARALLEL_MIN_BYTES = 0
     file = Path(path)
     reader = RowReader(file, domain=get_domain("customer"), file_format=detect_format(file, None))
     started = time.perf_counter()
-    total = reader.count()
+    total, repeated = _first_pass(reader)
     rows = 0
     with _collector_tuned_for_bulk():
-        for report in _report_stream(reader, "customer", settings.MDM_IMPORT_BATCH_SIZE):
+        for report in _report_stream(reader, "customer", settings.MDM_IMPORT_BATCH_SIZE, repeated):
             rows += report.read
     assert rows == total
     print(f"{rows} rows in {time.perf_counter() - started:.3f} s")

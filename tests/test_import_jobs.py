@@ -286,3 +286,79 @@ def test_sigkill_mid_import_then_import_again_loses_and_doubles_nothing(tmp_path
     assert (tmp_path / "crashed.errors.csv").read_text() == (
         tmp_path / "reference.errors.csv"
     ).read_text()
+
+
+def test_only_keys_whose_hash_repeats_are_remembered_and_shared_hashes_are_not_duplicates(
+    tmp_path,
+):
+    from golden.domains import get_domain
+    from golden.importing.files import RowReader
+    from golden.importing.load import _first_pass, _reports
+
+    path = tmp_path / "repeats.csv"
+    rows = ["source_key,organization_name,country", "A,Firm A,DE", "B,Firm B,DE", ",No key,DE"]
+    rows += ["C,Firm C,DE", "A,Firm A again,DE", "D,Firm D,DE", "A,Firm A last,DE"]
+    path.write_text("\n".join(rows) + "\n")
+    reader = RowReader(path, domain=get_domain("customer"), file_format="csv")
+
+    total, repeated = _first_pass(reader)
+
+    assert list(reader.row_keys()) == [row.key for row in reader.rows()]
+    assert total == 7
+    assert repeated == {hash("A")}
+
+    def outcome(repeated_hashes):
+        reports = list(_reports(reader, "customer", 2, repeated_hashes))
+        notes = [(row.number, reason) for r in reports for row, _, _, reason, _ in r.notes]
+        kept = [row.key for r in reports for row in r.prepared.rows.values()]
+        return notes, kept, sum(r.duplicates for r in reports)
+
+    exact = outcome(repeated)
+    # Keys that merely share a hash with another key (here: every key) are compared
+    # as text, so nothing else is reported or dropped.
+    assert outcome(frozenset(hash(key) for key in "ABCD")) == exact
+    notes, kept, duplicates = exact
+    assert duplicates == 2
+    assert [number for number, _ in notes] == [4, 2, 6]  # the missing key, then A twice
+    assert "also on row 6" in notes[1][1] and "also on row 8" in notes[2][1]
+    # Batches of two: a batch already handed on is not taken back, the later row
+    # updates what it wrote.
+    assert kept == ["A", "B", "C", "A", "D", "A"]
+
+
+def test_row_keys_follow_the_rows_of_sheets_mapped_files_and_json_lines(tmp_path):
+    from openpyxl import Workbook
+
+    from golden.domains import get_domain
+    from golden.importing.files import RowReader
+    from golden.importing.mapping import MappingSpec
+
+    domain = get_domain("customer")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["source_key", "organization_name", "country"])
+    sheet.append(["S1", "Firm", "DE"])
+    sheet.append([None, None, None])  # blank: not a row
+    sheet.append(["'=S2", "Firm 2", "DE", "stray"])  # a value without a header
+    sheet.append(["S3 ", "Firm 3", "DE"])
+    book.save(tmp_path / "sheet.xlsx")
+    (tmp_path / "rows.jsonl").write_text(
+        '{"source_key": "J1", "organization_name": "A"}\nnot json\n{"source_key": 7}\n'
+    )
+    (tmp_path / "mapped.csv").write_text("code,firm\nM1,A\n,B\nM1,C\n")
+    mapping = MappingSpec.from_json(
+        {"key": "code", "attributes": {"organization_name": "firm"}}, domain
+    )
+    readers = [
+        RowReader(tmp_path / "sheet.xlsx", domain=domain, file_format="xlsx"),
+        RowReader(tmp_path / "rows.jsonl", domain=domain, file_format="jsonl"),
+        RowReader(tmp_path / "mapped.csv", domain=domain, file_format="csv", mapping=mapping),
+    ]
+    for reader in readers:
+        rows = list(reader.rows())
+        keys = list(reader.row_keys())
+        assert len(keys) == len(rows) == reader.count()
+        assert [key for key, row in zip(keys, rows, strict=True) if not row.problem] == [
+            row.key for row in rows if not row.problem
+        ]
+    assert list(readers[0].row_keys()) == ["S1", "=S2", "S3"]

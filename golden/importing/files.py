@@ -226,6 +226,19 @@ class RowReader:
     def rows(self) -> Iterator[SourceRow]:
         return self._stream(check_only=False)
 
+    def row_keys(self) -> Iterator[str]:
+        """The source key of every row :meth:`rows` yields, in the same order, read
+        without building the rows where the file allows it (CSV files and sheets
+        without a mapping profile). For a row that :meth:`rows` reports as a problem,
+        the text given here may be any value of the row."""
+        if self.mapping is not None or self.file_format == "jsonl":
+            for row in self.rows():
+                yield row.key
+            return
+        for cells in self._stream(check_only=True):
+            position = self._key_position
+            yield unescape_cell(cells[position].strip()) if position < len(cells) else ""
+
     def _stream(self, *, check_only: bool):
         if self.file_format == "xlsx":
             try:
@@ -282,6 +295,7 @@ class RowReader:
         self.header = [cell.strip() for cell in header[1]]
         if self.mapping is None:
             columns = self._check_header(self.header)
+            self._key_position = columns.index("__key__")
         else:
             columns = []
             self._positions = self._check_mapped_header(self.header)

@@ -1,8 +1,10 @@
 """Loading a file into master data: batches read and validated (in a helper process for
 large files) and written through :func:`golden.services.upsert_source_records`.
 
-Memory stays flat: rows are never collected beyond a few batches (plus one small
-entry per key, to report keys that occur twice).
+Memory stays flat: rows are never collected beyond a few batches. To report keys
+that occur twice, a first pass over the file keeps 8 bytes per row (a hash of its
+key) and finds the hashes that occur more than once; only keys with such a hash are
+then remembered, with the row they were last seen on.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import itertools
 import multiprocessing
 import os
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import reset_queries, transaction
 from django.utils import timezone
@@ -108,7 +112,7 @@ def run_import(
         sheet=sheet,
         mapping=mapping,
     )
-    total = reader.count()  # first pass: refuse a broken file before writing anything
+    total, repeated = _first_pass(reader)  # refuses a broken file before any write
     summary = ImportSummary(dry_run=dry_run, read=0)
     started = time.perf_counter()
     writer = ErrorWriter(errors_out, reader) if errors_out else None
@@ -119,7 +123,9 @@ def run_import(
         job.save(update_fields=["rows_total"])
         if not dry_run:
             summary.restore(job.counts if job.batches_done else {})
-    load = _Load(reader, domain, system, size, summary, writer, acting_user, label, progress)
+    load = _Load(
+        reader, domain, system, size, repeated, summary, writer, acting_user, label, progress
+    )
     try:
         if dry_run:
             try:
@@ -140,6 +146,27 @@ def run_import(
     return summary
 
 
+def _first_pass(reader: RowReader) -> tuple[int, frozenset[int]]:
+    """Read the whole file once, before anything is written: a file that cannot be
+    read raises ImportFileError here. Returns the number of rows and the hashes of
+    the source keys that occur more than once (true repeats, and keys that merely
+    share a hash with another, or with a row turned away: :func:`_reports` compares
+    the keys themselves).
+
+    The hashes are Python's own, so the set holds in this process and in the helper
+    processes forked from it, not across runs."""
+    hashes = array("q")
+    total = 0
+    for key in reader.row_keys():
+        total += 1
+        if key:
+            hashes.append(hash(key))
+    ordered = np.sort(np.frombuffer(hashes, dtype=np.int64))
+    del hashes
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    return total, frozenset(np.unique(repeated).tolist())
+
+
 @dataclass
 class _Report:
     """One batch read and validated, ready to be written."""
@@ -155,17 +182,25 @@ class _Report:
 
 
 def _reports(
-    reader: RowReader, domain_name: str, size: int, *, part: int = 0, parts: int = 1
+    reader: RowReader,
+    domain_name: str,
+    size: int,
+    repeated: frozenset[int],
+    *,
+    part: int = 0,
+    parts: int = 1,
 ) -> Iterator[_Report]:
     """Read the file into batches of up to ``size`` keys and validate each batch.
 
     Pure Python without database access, so it can run in a helper process. A key
-    seen again supersedes its earlier row (the last occurrence wins). With ``parts``
-    helpers, each reads the whole file (to form the same batches and see every
-    repeated key) but validates and yields only batches ``part, part + parts, ...``.
+    seen again supersedes its earlier row (the last occurrence wins); ``repeated``
+    (from :func:`_first_pass`) holds the hashes of all keys that may occur again, so
+    only those are remembered. With ``parts`` helpers, each reads the whole file (to
+    form the same batches and see every repeated key) but validates and yields only
+    batches ``part, part + parts, ...``.
     """
     index = -1
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # key → row it was last seen on, for repeated keys only
     batch: dict[str, SourceRow] = {}
     notes: list[tuple[SourceRow, str, str, str, bool]] = []
     counts = {"read": 0, "duplicates": 0}
@@ -204,8 +239,10 @@ def _reports(
         if not row.key:
             notes.append((row, reader.key_column, "", "missing source key", True))
             continue
-        earlier = seen.get(row.key)
-        seen[row.key] = row.number
+        earlier = None
+        if hash(row.key) in repeated:
+            earlier = seen.get(row.key)
+            seen[row.key] = row.number
         if earlier is not None:
             counts["duplicates"] += 1
             superseded = batch.pop(row.key, None) or SourceRow(earlier, row.key, {}, {})
@@ -229,6 +266,7 @@ class _Load:
     domain: Domain
     system: SourceSystem
     size: int
+    repeated: frozenset[int]  # see _first_pass
     summary: ImportSummary
     writer: ErrorWriter | None
     acting_user: Any
@@ -238,7 +276,7 @@ class _Load:
     def run(self, job: ImportJob | None) -> None:
         skip = job.batches_done if job is not None else 0
         with _collector_tuned_for_bulk():
-            reports = _report_stream(self.reader, self.domain.name, self.size)
+            reports = _report_stream(self.reader, self.domain.name, self.size, self.repeated)
             for index, report in enumerate(reports):
                 if index < skip:
                     self._rewrite_notes(report)  # committed before: errors file only
@@ -330,19 +368,22 @@ def _collector_tuned_for_bulk():
         gc.unfreeze()
 
 
-def _report_stream(reader: RowReader, domain_name: str, size: int) -> Iterator[_Report]:
+def _report_stream(
+    reader: RowReader, domain_name: str, size: int, repeated: frozenset[int]
+) -> Iterator[_Report]:
     """:func:`_reports`, produced by helper processes when the file is large enough
     (``MDM_IMPORT_VALIDATION_WORKERS`` of them, each at most two batches ahead, so
     memory stays flat), otherwise in-process. Batches come back in file order."""
     context = _helper_context(reader)
     if context is None:
-        yield from _reports(reader, domain_name, size)
+        yield from _reports(reader, domain_name, size, repeated)
         return
     parts = settings.MDM_IMPORT_VALIDATION_WORKERS
     queues = [context.Queue(maxsize=2) for _ in range(parts)]
     helpers = [
         context.Process(
-            target=_produce, args=(queues[part], reader, domain_name, size, part, parts),
+            target=_produce,
+            args=(queues[part], reader, domain_name, size, repeated, part, parts),
             daemon=True,
         )
         for part in range(parts)
@@ -380,11 +421,13 @@ def _helper_context(reader: RowReader):
         return None
 
 
-def _produce(queue, reader: RowReader, domain_name: str, size: int, part: int, parts: int):
+def _produce(
+    queue, reader: RowReader, domain_name: str, size: int, repeated, part: int, parts: int
+):
     # In a helper process: no database access happens here.
     try:
         with _collector_tuned_for_bulk():
-            for report in _reports(reader, domain_name, size, part=part, parts=parts):
+            for report in _reports(reader, domain_name, size, repeated, part=part, parts=parts):
                 queue.put(("report", report))
         queue.put(("done", None))
     except Exception as error:  # handed to the writer, which raises it
