@@ -92,6 +92,12 @@ def test_title_words_levels(a, b, level):
         ({"name": "Panasonic Phone - KXTG4321B"}, {"name": "Panasonic KX-TG4323B Phone"}, "else"),
         ({"name": "Netgear 24-Port Switch"}, {"name": "Netgear 24-Port Hub"}, "null"),
         ({"name": "Canon Lens 70-300mm F/4-5.6"}, {"name": "Canon Lens 55-250mm f/4-5.6"}, "null"),
+        ({"name": "Nikon Lens F3.5 f22"}, {"name": "Canon Lens f22 F3.5"}, "null"),
+        # A letter F after a dash ends a code, it is no aperture; letters without a
+        # vowel glued to a number are a code, not a counted word ("24-Port").
+        ({"name": "Alpine Amplifier - MRPF300"}, {"name": "ALPINE MRP-F300 Car Amplifier"}, "title_long"),
+        ({"name": "Griffin TuneBuds - 9410TUNBMBLB"}, {"name": "Griffin Earset - 9410-TUNBMBLB"}, "title_long"),
+        ({"name": "Netgear 3-Inch 400-Watt 2-Line"}, {"name": "Netgear 3-Inch 400-Watt 2-Line"}, "null"),
         # Grades, dimensions, platforms, releases and terms are not model numbers.
         ({"name": "Adventure Workshop 4th-6th grade"}, {"name": "JumpStart 4th-6th grade"}, "null"),
         ({"name": "Brain Play preschool-1st"}, {"name": "Adventure Workshop preschool-1st"}, "null"),
@@ -273,3 +279,16 @@ def test_monotone_pools_levels_whose_weights_rise(m, u, expected_order):
     ratios = [result[k] / u[k] for k in range(1, len(m))]
     assert all(x >= y - 1e-9 for x, y in zip(ratios, ratios[1:], strict=False)) == expected_order
     assert result[1:].sum() == pytest.approx(sum(m[1:]))
+
+
+def test_code_stems_block_a_code_with_and_without_its_suffix():
+    from matching.engine.blocking import code_stems
+
+    keys = code_stems("name", "manufacturer_part_number")
+
+    assert keys({"name": "Canon Silver Camcorder - FS100S"}) == ["FS100"]
+    assert keys({"name": "Canon FS100 Digital Camera - 2699B001"}) == ["2699B001", "FS100"]
+    assert keys({"name": "SD Card", "manufacturer_part_number": "3505B001AA"}) == ["3505B001"]
+    # Too short once the letters are gone, or digits only: no key.
+    assert keys({"name": "Nikon D40X kit"}) == []
+    assert keys({"name": "Card 123456"}) == []

@@ -80,3 +80,30 @@ def test_the_feature_cache_keeps_the_stored_form_and_gives_back_equal_features()
     cache.put(spec, 3, "c", features)  # over its size: the least recently used goes
     assert cache.get(spec, 1, "a") is None
     assert cache.get(spec, 3, "c") == features
+
+
+def test_the_upgrade_writes_the_material_blocking_keys_again_with_the_stem_rule(erp, crm):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from matching.models import BlockingKey
+
+    def indexed():
+        return sorted(BlockingKey.objects.values_list("code", "source_record"))
+
+    migration = import_module("matching.migrations.0006_material_code_stems")
+    put = upsert_source_record
+    put(system=erp, domain="material", source_key="M1", payload={"name": "Camcorder - FS100S"})
+    put(system=erp, domain="material", source_key="M2", payload={"name": "Valve VX2000"})
+    written = indexed()
+    stem = services.blocking_code("material", "stem:FS100")
+    BlockingKey.objects.filter(code=stem).delete()  # as written before the stem rule
+    assert indexed() != written
+
+    migration.reindex_materials(apps, None)
+    migration.reindex_materials(apps, None)  # again: nothing doubled
+
+    assert indexed() == written
+    assert BlockingKey.objects.filter(code=stem).count() == 1
+    assert migration.code("material", "stem:FS100") == stem

@@ -44,6 +44,7 @@ MATCHING = MatchSpec(
     blocking=(
         b.BlockingRule("gtin", b.exact("gtin")),
         b.BlockingRule("code", b.model_codes("name", "manufacturer_part_number", "description")),
+        b.BlockingRule("stem", b.code_stems("name", "manufacturer_part_number")),
         b.BlockingRule("word", b.rare_tokens("name", limit=4)),
     ),
     # Non-null levels in order (see each comparison's ``levels``).

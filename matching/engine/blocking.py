@@ -203,6 +203,22 @@ def model_codes(*attributes: str) -> Callable:
     return keys
 
 
+def code_stems(*attributes: str) -> Callable:
+    """Model codes without the letters after their last digit ("FS100S" and "FS100",
+    "3505B001AA" and "3505B001"): listings often add or drop a colour or kit suffix."""
+
+    def keys(values):
+        stems: set[str] = set()
+        for attribute in attributes:
+            for code in n.model_codes(first_value(values, attribute)):
+                stem = code.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                if len(stem) >= 4 and not stem.isdigit():
+                    stems.add(stem)
+        return sorted(stems)
+
+    return keys
+
+
 def rare_tokens(attribute: str, *, min_length: int = 4, limit: int = 6) -> Callable:
     """The longest distinctive words of free text (titles): records sharing an
     unusual word are candidates. Digits-bearing words first, then the longest."""

@@ -590,12 +590,17 @@ def _digit_runs(code: str) -> set[str]:
     return runs
 
 
-# A count glued to a word ("24-Port", "2-Line", "400-Watt"): a feature, not a model.
-_COUNTED_WORD = re.compile(r"\d{1,4}[A-Z]{3,}")
+# A count glued to a word ("24-Port", "2-Line", "400-Watt", "3-Inch"): a feature, not
+# a model. The letters must read as a word (a vowel, no four consonants in a row),
+# so "9410-TUNBMBLB" stays a code.
+_COUNTED_WORD = re.compile(r"\d{1,4}(?=[A-Z]*[AEIOUY])(?![A-Z]*[B-DF-HJ-NP-TV-XZ]{4})[A-Z]{3,}")
 
 
-# Lens apertures ("f/4-5.6", "F3.5"): optics, not model numbers.
-_APERTURE = re.compile(r"\bf/?\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?", re.IGNORECASE)
+# Lens apertures ("f/4-5.6", "F3.5", "f22"): optics, not model numbers. Not the end
+# of a code ("MRP-F300").
+_APERTURE = re.compile(
+    r"(?<![\w-])f/?\d{1,2}(?:\.\d+)?(?:-\d{1,2}(?:\.\d+)?)?(?![\w.])", re.IGNORECASE
+)
 
 
 # Release numbers ("r11.5") and terms ("w/1yr", "3-year"): versions and
