@@ -48,16 +48,21 @@ class BlockingKey(models.Model):
     in 10^19 per pair) only add a candidate, which the model scores like any other.
     """
 
+    # The key and its record are the primary key: on SQLite the table is stored
+    # WITHOUT ROWID, one B-tree in key order that answers a lookup by itself
+    # (migration matching.0007).
+    pk = models.CompositePrimaryKey("code", "source_record")
     code = models.BigIntegerField()
     source_record = models.ForeignKey(
         "golden.SourceRecord",
         on_delete=models.CASCADE,
         related_name="+",
+        db_index=False,  # by the index below, which is named for the migration
         db_constraint=False,  # written only with its source record, as MatchKey
     )
 
     class Meta:
-        indexes = [models.Index(fields=["code", "id"], name="blocking_key_code_idx")]
+        indexes = [models.Index(fields=["source_record"], name="blocking_key_record_idx")]
 
     def __str__(self) -> str:
         return f"{self.code:016x}"

@@ -619,19 +619,21 @@ def _blocked_on_file(keys: set[int], spec) -> list[tuple[int, int]]:
     """(blocking key, source record id) of the records on file under ``keys``.
 
     As in batch blocking, a block larger than ``spec.max_block`` is compared only
-    with its ``spec.window`` most recent records, so a very common key costs no
-    more than a rare one and cost stays flat however many records share it."""
+    with its ``spec.window`` newest records (by source record id), so a very common
+    key costs no more than a rare one and cost stays flat however many records share
+    it. Both queries read the primary key (code, source record) alone."""
     if not keys:
         return []
     table = BlockingKey._meta.db_table
     limit = spec.max_block + 1  # one more tells an oversized block
-    found: list[tuple[int, int, int]] = []
+    found: list[tuple[int, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"SELECT k.code, x.source_record_id, x.id FROM unnest(%s::bigint[]) AS k(code) "
-                f"CROSS JOIN LATERAL (SELECT bk.source_record_id, bk.id FROM {table} bk "
-                f"WHERE bk.code = k.code ORDER BY bk.id DESC LIMIT %s) x ORDER BY 1, 3 DESC",
+                f"SELECT k.code, x.source_record_id FROM unnest(%s::bigint[]) AS k(code) "
+                f"CROSS JOIN LATERAL (SELECT bk.source_record_id FROM {table} bk "
+                f"WHERE bk.code = k.code ORDER BY bk.source_record_id DESC LIMIT %s) x "
+                f"ORDER BY 1, 2 DESC",
                 [sorted(keys), limit],
             )
             found.extend(cursor.fetchall())
@@ -639,15 +641,15 @@ def _blocked_on_file(keys: set[int], spec) -> list[tuple[int, int]]:
             for chunk in _chunks(sorted(keys)):
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(
-                    f"SELECT code, source_record_id, id FROM (SELECT bk.code, bk.source_record_id, "
-                    f"bk.id, row_number() OVER (PARTITION BY bk.code ORDER BY bk.id DESC) AS rank "
-                    f"FROM {table} bk WHERE bk.code IN ({marks})) "
-                    f"WHERE rank <= %s ORDER BY code, id DESC",
+                    f"SELECT code, source_record_id FROM (SELECT bk.code, bk.source_record_id, "
+                    f"row_number() OVER (PARTITION BY bk.code ORDER BY bk.source_record_id DESC) "
+                    f"AS rank FROM {table} bk WHERE bk.code IN ({marks})) "
+                    f"WHERE rank <= %s ORDER BY code, source_record_id DESC",
                     [*chunk, limit],
                 )
                 found.extend(cursor.fetchall())
     by_key: dict[int, list[int]] = defaultdict(list)
-    for key, pk, _ in found:  # newest first within each key, as the queries order them
+    for key, pk in found:  # newest first within each key, as the queries order them
         by_key[key].append(pk)
     return [
         (key, pk)

@@ -1,6 +1,8 @@
 """Stored comparison features: written with the index, read back for old records,
 ignored when the record changed or the matching code is another version."""
 
+import pytest
+
 from golden.models import SourceRecord
 from golden.services import upsert_source_record
 from matching import services
@@ -107,3 +109,46 @@ def test_the_upgrade_writes_the_material_blocking_keys_again_with_the_stem_rule(
     assert indexed() == written
     assert BlockingKey.objects.filter(code=stem).count() == 1
     assert migration.code("material", "stem:FS100") == stem
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_blocking_key_table_changes_its_primary_key_both_ways_keeping_every_row():
+    from django.core.management import call_command
+    from django.db import connection
+
+    from golden.models import SourceSystem
+    from matching.models import BlockingKey
+
+    erp = SourceSystem.objects.create(code="ERP", name="ERP", priority={})
+    for key, name in [("M1", "Camcorder - FS100S"), ("M2", "Valve VX2000"), ("M3", "Valve")]:
+        upsert_source_record(system=erp, domain="material", source_key=key, payload={"name": name})
+    rows = sorted(BlockingKey.objects.values_list("code", "source_record"))
+    assert rows
+
+    def table_rows():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT code, source_record_id FROM matching_blockingkey")
+            return sorted(cursor.fetchall())
+
+    def columns():
+        with connection.cursor() as cursor:
+            return [c.name for c in connection.introspection.get_table_description(
+                cursor, "matching_blockingkey"
+            )]  # fmt: skip
+
+    try:
+        call_command("migrate", "matching", "0006", verbosity=0)
+        assert table_rows() == rows
+        assert "id" in columns()
+    finally:
+        call_command("migrate", "matching", verbosity=0)
+    assert table_rows() == rows
+    assert columns() == ["code", "source_record_id"]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'matching_blockingkey'")
+            assert cursor.fetchone()[0].endswith("WITHOUT ROWID")
+    assert sorted(BlockingKey.objects.values_list("code", "source_record")) == rows
+    # Still written and read through the ORM and the services.
+    upsert_source_record(system=erp, domain="material", source_key="M4", payload={"name": "FS100"})
+    assert BlockingKey.objects.count() > len(rows)
