@@ -1066,7 +1066,8 @@ def model_codes(text: str | None) -> tuple[str, ...]:
     """Model and part numbers in a free text, as :func:`part_number` forms, in order.
 
     Words are split on whitespace and on commas, semicolons, parentheses, brackets and
-    quotes; hyphens, dots and slashes inside a word are kept ("PS-LX350H" is one word).
+    quotes; hyphens, dots and slashes inside a word are kept ("PS-LX350H" is one word),
+    except that a slash between codes separates alternatives ("TMRBT10/TMRBT10A").
     A word is a code when its :func:`part_number` form has at least 4 characters with
     both a letter and a digit, or is all digits with at least 6 (so no year). Numbers
     with a unit ("500GB", "1080p", "2.4GHz", "21.1MP") and dimensions ("1920x1080") are
@@ -1096,6 +1097,12 @@ def model_codes(text: str | None) -> tuple[str, ...]:
                 follower = items[i + 2]
             if isinstance(follower, str) and _joinable(follower):
                 found.setdefault(_part_number(item + follower), None)
+        parts = item.split("/")
+        if len(parts) > 1 and all(_is_model_code(part, _part_number(part)) for part in parts):
+            # Alternatives ("TMRBT10/TMRBT10A"), not a code with a suffix ("DVPFX820/W").
+            for part in parts:
+                found.setdefault(_part_number(part), None)
+            continue
         code = _part_number(item)
         if _is_model_code(item, code):
             found.setdefault(code, None)

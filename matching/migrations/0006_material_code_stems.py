@@ -1,6 +1,7 @@
-# Material blocking gained a rule (model codes without their letter suffix): the
-# blocking keys of materials on file are written again with the current rules, so
-# that new records find them by it (as ``manage.py reindex_keys --domain material``).
+# Material blocking gained a rule (model codes without their letter suffix) and reads
+# codes separated by a slash as alternatives: the blocking keys of materials on file
+# are written again with the current rules, so that new records find them by these
+# (as ``manage.py reindex_keys --domain material``).
 
 import hashlib
 
