@@ -93,6 +93,10 @@ def test_title_words_levels(a, b, level):
         ({"name": "Netgear 24-Port Switch"}, {"name": "Netgear 24-Port Hub"}, "null"),
         ({"name": "Canon Lens 70-300mm F/4-5.6"}, {"name": "Canon Lens 55-250mm f/4-5.6"}, "null"),
         ({"name": "Nikon Lens F3.5 f22"}, {"name": "Canon Lens f22 F3.5"}, "null"),
+        # A code spelled out in words in the other title.
+        ({"name": "Canon PowerShot - SD990IS"}, {"name": "Canon PowerShot SD990 IS - 3191B001"}, "title"),
+        ({"name": "Olympus Camera - STYLUS1050SWB"}, {"name": "Olympus Stylus 1050 SW - 226455"}, "suffix"),
+        ({"name": "Sony Camera - DSCW150"}, {"name": "Sony DSC W170 Camera"}, "else"),
         # A letter F after a dash ends a code, it is no aperture; letters without a
         # vowel glued to a number are a code, not a counted word ("24-Port").
         ({"name": "Alpine Amplifier - MRPF300"}, {"name": "ALPINE MRP-F300 Car Amplifier"}, "title_long"),

@@ -22,6 +22,7 @@ from matching.engine.normalize import (
     phone_digits,
     quantities,
     quantity,
+    spelled_codes,
     street,
     tokens,
 )
@@ -595,6 +596,24 @@ def test_part_number(text, expected):
 )
 def test_model_codes(text, expected):
     assert model_codes(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Olympus Stylus 1050 SW Camera",
+            ("OLYMPUSSTYLUS1050", "STYLUS1050", "STYLUS1050SW", "1050SW", "1050SWCAMERA"),
+        ),
+        # Not across a comma or a free-standing dash.
+        ("Canon SD990 IS, black", ("CANONSD990", "CANONSD990IS", "SD990IS")),
+        ("Nikon COOLPIX S710 - Black", ("NIKONCOOLPIXS710", "COOLPIXS710")),
+        ("just words here", ()),
+        ("", ()),
+    ],
+)  # fmt: skip
+def test_spelled_codes(text, expected):
+    assert spelled_codes(text) == expected
 
 
 # --------------------------------------------------------------------------------------

@@ -684,19 +684,29 @@ class ProductCodes(Comparison):
         runs = set().union(*(_digit_runs(code) for code in maximal)) if maximal else set()
         # Everything the record names, but not the shortened forms of its title codes.
         named = maximal | (other_codes - title_codes)
-        return (maximal, frozenset(title_codes), frozenset(named), runs)
+        spelled = frozenset(n.spelled_codes(_first(values, self.title))) - title_codes
+        return (maximal, frozenset(title_codes), frozenset(named), runs, spelled)
 
     def compare(self, a, b):
-        title_a, every_title_a, all_a, runs_a = a
-        title_b, every_title_b, all_b, runs_b = b
+        title_a, every_title_a, all_a, runs_a, spelled_a = a
+        title_b, every_title_b, all_b, runs_b, spelled_b = b
         shared = title_a & title_b
-        if shared or (title_a & all_b) or (title_b & all_a):
-            if _unexplained(title_a, all_b) and _unexplained(title_b, all_a):
+        # One title's code spelled out in words in the other ("SD990IS", "SD990 IS").
+        spelled = (title_a & spelled_b) or (title_b & spelled_a)
+        if shared or spelled or (title_a & all_b) or (title_b & all_a):
+            if _unexplained(title_a, all_b | spelled_b) and _unexplained(
+                title_b, all_a | spelled_a
+            ):
                 return 5
             if shared and max(len(code) for code in shared) >= 6:
                 return 1
             return 2
-        if _extends(title_a, title_b) or (every_title_a & every_title_b):
+        if (
+            _extends(title_a, title_b)
+            or (every_title_a & every_title_b)
+            or _extends(title_a, spelled_b)
+            or _extends(spelled_a, title_b)
+        ):
             return 3
         if runs_a & runs_b or _near_codes(title_a, title_b):
             return 4

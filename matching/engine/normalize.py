@@ -1014,6 +1014,34 @@ _NOT_PREFIXES_TEXT = """
 _NOT_PREFIXES = frozenset(_NOT_PREFIXES_TEXT.split())
 
 
+def spelled_codes(text: str | None) -> tuple[str, ...]:
+    """Codes a title spells out in words: two or three neighbouring words joined
+    ("Stylus 1050 SW" gives "STYLUS1050SW", "COOLPIX S710" gives "COOLPIXS710"), where
+    the join has at least 6 characters, a letter and a digit, and a word has a digit.
+    Not codes by themselves (titles are full of such neighbours), only forms to find
+    another title's code in."""
+    if not text:
+        return ()
+    if not isinstance(text, str):
+        text = str(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    items = _model_items(text)
+    found: dict[str, None] = {}
+    for i in range(len(items)):
+        words: list[str] = []
+        for item in items[i : i + 3]:
+            if not isinstance(item, str):
+                break
+            words.append(item)
+            if len(words) < 2 or not any(_HAS_DIGIT(word) for word in words):
+                continue
+            code = _part_number("".join(words))
+            if len(code) >= 6 and _HAS_LETTER(code) and _HAS_DIGIT(code):
+                found.setdefault(code, None)
+    return tuple(found)
+
+
 def _model_items(text: str) -> list[object]:
     """Candidate words, with _HYPHEN for a free-standing dash and _HARD for a comma,
     parenthesis or other separator that no code spans."""
