@@ -1020,13 +1020,7 @@ def spelled_codes(text: str | None) -> tuple[str, ...]:
     the join has at least 6 characters, a letter and a digit, and a word has a digit.
     Not codes by themselves (titles are full of such neighbours), only forms to find
     another title's code in."""
-    if not text:
-        return ()
-    if not isinstance(text, str):
-        text = str(text)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    items = _model_items(text)
+    items = _code_items(text)
     found: dict[str, None] = {}
     for i in range(len(items)):
         words: list[str] = []
@@ -1040,6 +1034,17 @@ def spelled_codes(text: str | None) -> tuple[str, ...]:
             if len(code) >= 6 and _HAS_LETTER(code) and _HAS_DIGIT(code):
                 found.setdefault(code, None)
     return tuple(found)
+
+
+def _code_items(text: str | None) -> list[object]:
+    """:func:`_model_items` of any value, NFKC-normalised first."""
+    if not text:
+        return []
+    if not isinstance(text, str):
+        text = str(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _model_items(text)
 
 
 def _model_items(text: str) -> list[object]:
@@ -1107,13 +1112,7 @@ def model_codes(text: str | None) -> tuple[str, ...]:
     already carries its own separators ("SONY PS-LX350H" gives only "PSLX350H"), is a
     quantity, or is a number of fewer than 3 digits ("USB 3.0").
     """
-    if not text:
-        return ()
-    if not isinstance(text, str):
-        text = str(text)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
-    items = _model_items(text)
+    items = _code_items(text)
     found: dict[str, None] = {}
     n = len(items)
     for i, item in enumerate(items):
