@@ -119,9 +119,10 @@ def stage_only(path: str, workers: int) -> None:
     started = time.perf_counter()
     total, repeated = _first_pass(reader)
     rows = 0
-    with _collector_tuned_for_bulk():
+    with _collector_tuned_for_bulk() as collector:
         for report in _report_stream(reader, "customer", settings.MDM_IMPORT_BATCH_SIZE, repeated):
             rows += report.read
+            collector.batch_done()
     assert rows == total
     print(f"{rows} rows in {time.perf_counter() - started:.3f} s")
 

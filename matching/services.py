@@ -196,10 +196,12 @@ def index_new_records(
             for key in sorted(set(keys.identity.values()))
         ],
     )
+    # In key order: each page of the (code, source record) B-tree is then visited once
+    # per batch, not once per row.
     insert_values(
         BlockingKey,
         BLOCKING_FIELDS,
-        [(code, record.pk) for record, keys in pairs for code in sorted(keys.blocking)],
+        sorted((code, record.pk) for record, keys in pairs for code in keys.blocking),
     )
     if domain.matching is not None:
         version = features_fingerprint()

@@ -452,6 +452,30 @@ def test_the_collector_settings_are_restored_after_an_import(db, customers, tmp_
 
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+    assert gc.isenabled()
+
+
+def test_an_import_collects_reference_cycles_between_batches_not_during_them():
+    import gc
+    import weakref
+
+    from golden.importing.load import _collector_tuned_for_bulk
+
+    class Node:
+        pass
+
+    with _collector_tuned_for_bulk() as collector:
+        assert not gc.isenabled()
+        node = Node()
+        node.itself = node  # freed only by the cycle collector
+        gone = weakref.ref(node)
+        del node
+        allocated = [Node() for _ in range(100_000)]  # enough to set off the collector
+        assert gone() is not None
+        del allocated
+        collector.batch_done()
+        assert gone() is None
+    assert gc.isenabled()
 
 
 def test_lookup_and_explain_show_only_what_a_role_may_read(erp, crm, roles):
