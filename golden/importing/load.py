@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import reset_queries, transaction
 from django.utils import timezone
 
+from ..bulk import BackgroundCheckpoints
 from ..domains import Domain
 from ..models import ImportJob, SourceSystem
 from ..services import Outcome, SourceInput, upsert_source_records
@@ -276,7 +277,7 @@ class _Load:
 
     def run(self, job: ImportJob | None) -> None:
         skip = job.batches_done if job is not None else 0
-        with _collector_tuned_for_bulk() as collector:
+        with _collector_tuned_for_bulk() as collector, BackgroundCheckpoints() as checkpoints:
             reports = _report_stream(self.reader, self.domain.name, self.size, self.repeated)
             index = -1  # not enumerate(), whose result tuple would keep the last batch
             for report in reports:
@@ -294,6 +295,7 @@ class _Load:
                 if self.progress is not None:
                     self.progress(read)
                 reset_queries()  # DEBUG keeps every query otherwise
+                checkpoints.between_transactions()
                 collector.batch_done()
 
     def _reject(self, row: SourceRow, column: str, value: str, reason: str) -> None:
