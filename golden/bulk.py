@@ -343,9 +343,11 @@ class BackgroundCheckpoints:
         self._stop.set()
         self._thread.join()
         self._thread = None
-        if self.database.connection is not None:  # still the connection the limit was set on
-            with self.database.cursor() as cursor:
-                cursor.execute(f"PRAGMA wal_autocheckpoint={self._previous_limit}")
+        raw = self.database.connection  # None once closed: a new one has the default
+        if raw is not None:
+            # On the driver's connection: works in a transaction broken by an error too,
+            # which Django would refuse to run a query in (and hide the error with it).
+            raw.execute(f"PRAGMA wal_autocheckpoint={self._previous_limit}")
 
     def _checkpoint_until_stopped(self, path: str) -> None:
         try:

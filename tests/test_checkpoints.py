@@ -97,3 +97,22 @@ def test_between_transactions_does_nothing_inside_a_transaction(wal_database, mo
             assert checkpoints.log_pages == 10  # not run
         checkpoints.between_transactions()
         assert checkpoints.log_pages == 0
+
+
+def test_the_limit_is_restored_after_an_error_broke_the_transaction(wal_database):
+    from django.db import DatabaseError, transaction
+
+    database, _ = wal_database
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(using=ALIAS),
+        bulk.BackgroundCheckpoints(using=ALIAS),
+        database.cursor() as cursor,
+    ):
+        cursor.execute("INSERT INTO t (id, body) VALUES (1, 'a')")
+        try:
+            cursor.execute("INSERT INTO t (id, body) VALUES (1, 'b')")  # duplicate id
+        finally:
+            database.needs_rollback = True  # as atomic() marks it on such an error
+
+    assert autocheckpoint(database) == 1000
