@@ -423,15 +423,14 @@ def _report_stream(
         helper.start()
     try:
         for index in itertools.count():
-            # Held in a list that the yield empties: this frame keeps no reference to
-            # a batch once it is handed over.
-            parcel = [queues[index % parts].get()]
-            kind = parcel[0][0]
+            kind, item = queues[index % parts].get()
             if kind == "done":  # no batch ``index``, so none after it either
                 break
             if kind == "error":
-                raise parcel[0][1]
-            yield pickle.loads(parcel.pop()[1])
+                raise item
+            # Unpickled into the yield: this frame keeps only the bytes (which the
+            # cycle collector never scans), not the batch's objects.
+            yield pickle.loads(item)
     finally:
         for helper in helpers:
             if helper.is_alive():
