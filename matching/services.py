@@ -83,11 +83,20 @@ class MatchDecision:
 # Keys ---------------------------------------------------------------------------------
 
 
-def identity_specs(domain: Domain) -> list[IdentitySpec]:
-    return [
-        IdentitySpec(rule.attribute, strong=rule.strong, scope_by_country=rule.scope_by_country)
-        for rule in domain.identity_rules
-    ]
+_identity_specs: dict[int, tuple[Domain, tuple[IdentitySpec, ...]]] = {}
+
+
+def identity_specs(domain: Domain) -> tuple[IdentitySpec, ...]:
+    """The domain's identity rules as the engine reads them (made once per domain:
+    every validated record needs them)."""
+    cached = _identity_specs.get(id(domain))
+    if cached is None or cached[0] is not domain:
+        specs = tuple(
+            IdentitySpec(rule.attribute, strong=rule.strong, scope_by_country=rule.scope_by_country)
+            for rule in domain.identity_rules
+        )
+        cached = _identity_specs[id(domain)] = (domain, specs)
+    return cached[1]
 
 
 def record_keys(domain: Domain, canonical: Mapping[str, Any]) -> RecordKeys:

@@ -198,3 +198,41 @@ def test_a_nul_character_rejects_the_record_naming_the_attribute():
     with pytest.raises(RecordRejected, match="'city' contains a NUL character") as error:
         get_domain("customer").validate({"organization_name": "Acme", "city": "Kö\x00ln"})
     assert error.value.attribute == "city"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "reason"),
+    [
+        ("  Berlin\t Mitte  ", "Berlin Mitte", None),  # whitespace collapsed
+        ("\u3000", None, None),  # blank in any script: missing, not an issue
+        ("", None, None),
+        (None, None, None),
+        ("ＢＥＲＬＩＮ", "BERLIN", None),  # full-width: NFKC
+        (12345, "12345", None),  # numbers from spreadsheets
+        (3.0, "3", None),
+        (True, "true", None),
+        (["Berlin"], None, "expected a single value, got a list"),
+        ("x" * 1001, None, "longer than 1000 characters"),
+    ],
+)
+def test_single_values_are_read_as_text_whatever_their_type(value, expected, reason):
+    result = CUSTOMER.validate({"organization_name": "Acme", "city": value})
+
+    assert result.canonical.get("city") == expected
+    assert [issue["reason"] for issue in result.issues] == ([reason] if reason else [])
+
+
+def test_multi_valued_parts_are_canonicalised_one_by_one_without_repeats():
+    result = CUSTOMER.validate(
+        {"last_name": "Smith", "country": "DE", "phone": "030 1234567; +49 30 1234567;; nonsense"}
+    )
+
+    assert result.canonical["phone"] == ["+49301234567"]
+    assert [(issue["value"], issue["attribute"]) for issue in result.issues] == [
+        (" nonsense", "phone")
+    ]
+
+
+def test_a_nul_character_in_a_value_of_any_type_rejects_the_record():
+    with pytest.raises(RecordRejected, match="'postal_code' contains a NUL character"):
+        CUSTOMER.validate({"organization_name": "Acme", "postal_code": b"10\x00115".decode()})

@@ -190,12 +190,21 @@ class Domain:
                 f"unknown attribute(s) for {self.name}: {', '.join(sorted(unknown))}",
                 attribute=sorted(unknown)[0],
             )
-        values = {name: value for name, value in raw.items() if not _is_blank(value)}
-        for name, value in values.items():
-            if "\x00" in str(value):  # no database stores it in text, no source means it
+        values = {}
+        for name, value in raw.items():
+            if type(value) is str:  # nearly every value: the checks below, inline
+                if not value or value.isspace():
+                    continue
+                text = value
+            elif _is_blank(value):
+                continue
+            else:
+                text = str(value)
+            if "\x00" in text:  # no database stores it in text, no source means it
                 raise RecordRejected(
                     f"'{name}' contains a NUL character", attribute=name, value=repr(value)[:80]
                 )
+            values[name] = value
         if self.infer is not None:
             values = self.infer(dict(values))
 
@@ -245,6 +254,8 @@ def _is_blank(value: Any) -> bool:
 def _canonicalise(
     attribute: Attribute, value: Any, context: Context
 ) -> tuple[Any, list[dict[str, str]]]:
+    if type(value) is str and not attribute.multi_valued:
+        return _canonicalise_text(attribute, value, context)
     if attribute.multi_valued:
         if isinstance(value, list | tuple):
             parts = [str(item) for item in value if not _is_blank(item)]
@@ -258,22 +269,28 @@ def _canonicalise(
     results: list[Any] = []
     issues: list[dict[str, str]] = []
     for part in parts:
-        part = str(part)
-        # NFKC leaves ASCII text as it is.
-        text = " ".join((part if part.isascii() else unicodedata.normalize("NFKC", part)).split())
-        if len(text) > MAX_VALUE_LENGTH:
-            issues.append(_issue(attribute, part, f"longer than {MAX_VALUE_LENGTH} characters"))
-            continue
-        try:
-            result = attribute.canonicalise(text, context)
-        except InvalidValue as error:
-            issues.append(_issue(attribute, part, error.reason))
-            continue
-        if result not in (None, "") and result not in results:
+        result, part_issues = _canonicalise_text(attribute, str(part), context)
+        issues.extend(part_issues)
+        if result is not None and result not in results:
             results.append(result)
     if attribute.multi_valued:
         return (results or None), issues
     return (results[0] if results else None), issues
+
+
+def _canonicalise_text(
+    attribute: Attribute, part: str, context: Context
+) -> tuple[Any, list[dict[str, str]]]:
+    """One text value: whitespace collapsed, NFKC (which leaves ASCII as it is), then
+    the attribute's canonicaliser. Returns (value or None, issues)."""
+    text = " ".join((part if part.isascii() else unicodedata.normalize("NFKC", part)).split())
+    if len(text) > MAX_VALUE_LENGTH:
+        return None, [_issue(attribute, part, f"longer than {MAX_VALUE_LENGTH} characters")]
+    try:
+        result = attribute.canonicalise(text, context)
+    except InvalidValue as error:
+        return None, [_issue(attribute, part, error.reason)]
+    return (None if result in (None, "") else result), []
 
 
 def _scalar_text(value: Any) -> str:
