@@ -296,3 +296,18 @@ def test_code_stems_block_a_code_with_and_without_its_suffix():
     # Too short once the letters are gone, or digits only: no key.
     assert keys({"name": "Nikon D40X kit"}) == []
     assert keys({"name": "Card 123456"}) == []
+
+
+def test_a_code_spelled_out_in_words_shares_a_blocking_key_with_the_code_in_one_piece():
+    from golden.domains import get_domain
+    from matching.engine.blocking import blocking_keys, model_codes
+
+    keys = model_codes("name", "manufacturer_part_number", "description")
+    spelled = {"name": "Ex Series Earbuds Wht - MDR EX32LP/WHI"}
+    whole = {"name": "Sony EX Ear Bud Headphones In White - MDREX32LPWHI"}
+
+    assert "MDREX32LPWHI" in keys(spelled)
+    rules = get_domain("material").matching.blocking
+    assert blocking_keys(rules, spelled) & blocking_keys(rules, whole) == {"code:MDREX32LPWHI"}
+    # Only the title is read so: a description's neighbouring words are no code.
+    assert "MDREX32LPWHI" not in keys({"name": "Earbuds", "description": "MDR EX32LP/WHI"})

@@ -152,3 +152,22 @@ def test_the_blocking_key_table_changes_its_primary_key_both_ways_keeping_every_
     # Still written and read through the ORM and the services.
     upsert_source_record(system=erp, domain="material", source_key="M4", payload={"name": "FS100"})
     assert BlockingKey.objects.count() > len(rows)
+
+
+def test_the_upgrade_writes_the_material_blocking_keys_again_with_spelled_codes(erp):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from matching.models import BlockingKey
+
+    migration = import_module("matching.migrations.0008_material_spelled_codes")
+    upsert_source_record(
+        system=erp, domain="material", source_key="M1", payload={"name": "Earbuds - MDR EX32LP/WHI"}
+    )
+    spelled = services.blocking_code("material", "code:MDREX32LPWHI")
+    BlockingKey.objects.filter(code=spelled).delete()  # as written before the rule
+
+    migration.reindex_materials(apps, None)
+
+    assert BlockingKey.objects.filter(code=spelled).count() == 1

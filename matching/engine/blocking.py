@@ -193,7 +193,12 @@ def model_codes(*attributes: str) -> Callable:
     def keys(values):
         codes: set[str] = set()
         for attribute in attributes:
-            codes.update(n.model_codes(first_value(values, attribute)))
+            text = first_value(values, attribute)
+            codes.update(n.model_codes(text))
+            if attribute == attributes[0]:
+                # A code the title spells out in words ("MDR EX32LP/WHI") meets the
+                # same code written in one piece in another title.
+                codes.update(n.spelled_codes(text))
             if attribute.endswith("part_number"):
                 code = n.part_number(first_value(values, attribute))
                 if len(code) >= 3:
