@@ -311,3 +311,19 @@ def test_a_code_spelled_out_in_words_shares_a_blocking_key_with_the_code_in_one_
     assert blocking_keys(rules, spelled) & blocking_keys(rules, whole) == {"code:MDREX32LPWHI"}
     # Only the title is read so: a description's neighbouring words are no code.
     assert "MDREX32LPWHI" not in keys({"name": "Earbuds", "description": "MDR EX32LP/WHI"})
+
+
+def test_a_short_title_shares_a_word_key_with_a_long_title_that_names_the_vendor_first():
+    from golden.domains import get_domain
+    from matching.engine.blocking import blocking_keys
+
+    rules = get_domain("material").matching.blocking
+    long = {"name": "encore software 14060 - terror strike - win 2000 xp"}
+    short = {"name": "terror strike"}
+
+    # Six words per title: the vendor's words and numbers come first (digits, then
+    # the longest), and the product's own words still make the cut.
+    assert blocking_keys(rules, long) & blocking_keys(rules, short) == {
+        "word:strike",
+        "word:terror",
+    }

@@ -45,7 +45,10 @@ MATCHING = MatchSpec(
         b.BlockingRule("gtin", b.exact("gtin")),
         b.BlockingRule("code", b.model_codes("name", "manufacturer_part_number", "description")),
         b.BlockingRule("stem", b.code_stems("name", "manufacturer_part_number")),
-        b.BlockingRule("word", b.rare_tokens("name", limit=4)),
+        # Six words, digits first, then the longest: titles that name the vendor and
+        # a catalogue number first ("encore software 14060 - terror strike") still
+        # share the product's own words with a short title ("terror strike").
+        b.BlockingRule("word", b.rare_tokens("name", limit=6)),
     ),
     # Non-null levels in order (see each comparison's ``levels``).
     m={

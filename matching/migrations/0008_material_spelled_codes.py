@@ -1,7 +1,7 @@
 # Material blocking also keys a title's codes spelled out in words ("MDR EX32LP/WHI"
-# meets "MDREX32LPWHI"): the blocking keys of materials on file are written again with
-# the current rules, as migration 0006 did (and ``manage.py reindex_keys --domain
-# material`` does).
+# meets "MDREX32LPWHI"), and six distinctive title words instead of four: the blocking
+# keys of materials on file are written again with the current rules, as migration
+# 0006 did (and ``manage.py reindex_keys --domain material`` does).
 
 import importlib
 
