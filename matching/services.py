@@ -19,7 +19,7 @@ import hashlib
 import json
 import marshal
 from collections import OrderedDict, defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,20 +83,29 @@ class MatchDecision:
 # Keys ---------------------------------------------------------------------------------
 
 
-_identity_specs: dict[int, tuple[Domain, tuple[IdentitySpec, ...]]] = {}
+_made_once: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
+def _once_per(kind: str, owner, make: Callable[[Any], Any]):
+    """``make(owner)``, made once per ``owner`` object (a domain or match spec: neither
+    is hashable) and kept; the owner is kept with it, so its id is never reused."""
+    cached = _made_once.get((kind, id(owner)))
+    if cached is None or cached[0] is not owner:
+        cached = _made_once[(kind, id(owner))] = (owner, make(owner))
+    return cached[1]
 
 
 def identity_specs(domain: Domain) -> tuple[IdentitySpec, ...]:
     """The domain's identity rules as the engine reads them (made once per domain:
     every validated record needs them)."""
-    cached = _identity_specs.get(id(domain))
-    if cached is None or cached[0] is not domain:
-        specs = tuple(
+    return _once_per(
+        "identity_specs",
+        domain,
+        lambda domain: tuple(
             IdentitySpec(rule.attribute, strong=rule.strong, scope_by_country=rule.scope_by_country)
             for rule in domain.identity_rules
-        )
-        cached = _identity_specs[id(domain)] = (domain, specs)
-    return cached[1]
+        ),
+    )
 
 
 def record_keys(domain: Domain, canonical: Mapping[str, Any]) -> RecordKeys:
@@ -118,17 +127,10 @@ def blocking_code(domain_name: str, key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-_preparers: dict[int, tuple[Any, Model]] = {}
-
-
 def _preparer(spec) -> Model:
     """A model of ``spec`` for preparing features (they depend on the comparisons
     only, never on the parameters)."""
-    cached = _preparers.get(id(spec))
-    if cached is None or cached[0] is not spec:
-        cached = (spec, spec.model())
-        _preparers[id(spec)] = cached
-    return cached[1]
+    return _once_per("preparer", spec, lambda spec: spec.model())
 
 
 class FeatureCache:

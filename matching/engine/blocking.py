@@ -200,7 +200,7 @@ def model_codes(*attributes: str) -> Callable:
                 # same code written in one piece in another title.
                 codes.update(n.spelled_codes(text))
             if attribute.endswith("part_number"):
-                code = n.part_number(first_value(values, attribute))
+                code = n.part_number(text)
                 if len(code) >= 3:
                     codes.add(code)
         return sorted(code for code in codes if len(code) >= 4)
