@@ -27,12 +27,18 @@ from django.conf import settings
 from django.db import reset_queries, transaction
 from django.utils import timezone
 
+from matching import services as matching
+
 from ..bulk import BackgroundCheckpoints
 from ..domains import Domain
 from ..models import ImportJob, SourceSystem
 from ..services import Outcome, SourceInput, upsert_source_records
 from ..services.upsert import PreparedBatch, prepare_source_inputs
 from .files import ErrorWriter, RowReader, SourceRow, detect_format
+
+#: About how many blocking codes a row brings (customers about 8), to size the
+#: load's filter of codes on file (see :func:`matching.services.bulk_load`).
+CODES_PER_ROW = 12
 
 #: What happened to the rows, as the summary line lists it.
 ROW_OUTCOMES = (
@@ -126,7 +132,7 @@ def run_import(
         if not dry_run:
             summary.restore(job.counts if job.batches_done else {})
     load = _Load(
-        reader, domain, system, size, repeated, summary, writer, acting_user, label, progress
+        reader, domain, system, size, repeated, summary, writer, acting_user, label, progress, total
     )
     try:
         if dry_run:
@@ -274,10 +280,15 @@ class _Load:
     acting_user: Any
     label: str
     progress: Callable[[int], None] | None
+    rows: int = 0  # in the file
 
     def run(self, job: ImportJob | None) -> None:
         skip = job.batches_done if job is not None else 0
-        with _collector_tuned_for_bulk() as collector, BackgroundCheckpoints() as checkpoints:
+        with (
+            _collector_tuned_for_bulk() as collector,
+            BackgroundCheckpoints() as checkpoints,
+            matching.bulk_load(expected_codes=self.rows * CODES_PER_ROW),
+        ):
             reports = _report_stream(self.reader, self.domain.name, self.size, self.repeated)
             index = -1  # not enumerate(), whose result tuple would keep the last batch
             for report in reports:
