@@ -1,15 +1,12 @@
-"""The filter of blocking codes on file that a bulk load uses to skip index lookups
-(``matching.services.bulk_load``): it never hides a code that is on file, also after
-another connection commits, and an import gives the same clusters with it as
-without it."""
+"""The filters of blocking codes and identity keys on file that a bulk load uses to
+skip index lookups (``matching.services.bulk_load``): they never hide a code that is
+on file, also after another connection commits, and an import gives the same
+clusters with them as without them."""
 
 import contextlib
 import io
 import random
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -20,7 +17,7 @@ from golden.services import upsert_source_record
 from matching import services
 from matching.models import BlockingKey, MatchKey
 
-ROOT = Path(__file__).resolve().parent.parent
+from .generated import customer_file
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="the filter is used on SQLite only"
@@ -128,11 +125,7 @@ def test_an_import_gives_the_same_clusters_with_and_without_the_filter(
     tmp_path, monkeypatch, settings, db
 ):
     source = tmp_path / "customers.csv"
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "generate_customers.py"), "--rows", "2500",
-         "--seed", "5", "--duplicate-rate", "0.3", "--output", str(source)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    customer_file(source, rows=2500, seed=5, duplicate_rate=0.3)
     settings.MDM_IMPORT_BATCH_SIZE = 300
 
     def imported() -> set[frozenset]:

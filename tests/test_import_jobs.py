@@ -16,6 +16,8 @@ from golden.importing import jobs as import_jobs
 from golden.models import ChangeEvent, GoldenRecord, ImportJob, SourceRecord, SourceSystem
 from golden.services import upsert as upsert_module
 
+from .generated import customer_file
+
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "source_key,kind,first_name,last_name,email,country\n"
 
@@ -225,11 +227,7 @@ def _count(database: Path, sql: str) -> int:
 
 def test_sigkill_mid_import_then_import_again_loses_and_doubles_nothing(tmp_path):
     source = tmp_path / "customers.csv"
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "generate_customers.py"), "--rows", "6000",
-         "--seed", "11", "--duplicate-rate", "0.2", "--output", str(source)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    customer_file(source, rows=6000, seed=11, duplicate_rate=0.2)
     with source.open("a") as handle:  # rejected rows late in the file, and a duplicate key
         handle.write("X1,person" + "," * 14 + "DE\n" + ",person,Ann,Bell" + "," * 12 + "DE\n")
         handle.write("C00000002,person,Ann,,Bell" + "," * 11 + "DE\n")

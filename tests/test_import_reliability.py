@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from .generated import customer_file
+
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = int(os.environ.get("MDM_RELIABILITY_ROWS", "100000"))
 
@@ -112,11 +114,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 def test_worker_killed_mid_import_resumes_with_every_row_exactly_once(tmp_path):
     source = tmp_path / "customers.csv"
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "generate_customers.py"), "--rows", str(ROWS),
-         "--seed", "5", "--duplicate-rate", "0.2", "--output", str(source)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    customer_file(source, rows=str(ROWS), seed=5, duplicate_rate=0.2)
     tag = uuid.uuid4().hex[:8]
     queue = f"mdm-import-test-{tag}"
     reference_name, crashed_name = f"mdm_ref_{tag}", f"mdm_crash_{tag}"
