@@ -917,6 +917,13 @@ def _value_query(sql: str, values: list, params: Sequence = ()) -> list[tuple]:
         if connection.vendor == "postgresql":
             cursor.execute(sql.format(match="= ANY(%s)"), [*params, values])
             found.extend(cursor.fetchall())
+        elif connection.vendor == "sqlite":
+            # Straight to the driver, as in _blocked_on_file. These statements hold no
+            # percent sign but their placeholders.
+            raw, base = cursor.cursor, sql.replace("%s", "?")
+            for chunk in _chunks(values):
+                statement = base.format(match=f"IN ({', '.join('?' * len(chunk))})")
+                found.extend(sqlite3.Cursor.execute(raw, statement, [*params, *chunk]))
         else:
             for chunk in _chunks(values):
                 match = "IN (" + ", ".join(["%s"] * len(chunk)) + ")"
