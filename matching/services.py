@@ -408,10 +408,11 @@ def match_new_records(
     lock_keys(domain, identity_wanted | blocking_wanted)
     excluded = set(exclude_golden)
 
-    identity_hits = _keys_on_file(domain, _keys_worth_looking_up(domain.name, identity_wanted))
-    blocked = (
-        _blocked_on_file(_codes_worth_looking_up(blocking_wanted), domain.matching) if model else []
+    identity_lookup, blocking_lookup = _worth_looking_up(
+        domain.name, identity_wanted, blocking_wanted if model else set()
     )
+    identity_hits = _keys_on_file(domain, identity_lookup)
+    blocked = _blocked_on_file(blocking_lookup, domain.matching) if model else []
     candidate_goldens = {golden for _, golden in identity_hits}
     partners = sorted({pk for members in forced or () for pk in members})
     if partners and model is not None:
@@ -653,16 +654,11 @@ def _blocked_on_file(keys: set[int], spec) -> list[tuple[int, int]]:
             found.extend(cursor.fetchall())
         else:
             # One statement of per-code subqueries, each reading at most ``limit``
-            # rows straight off the (code, source record) key: twice as fast as
-            # ranking every row of the codes with a window function.
-            # Straight to the driver: Django's placeholder rewriting would cost a
-            # quarter of the lookup on statements this long.
-            raw = cursor.cursor
+            # rows straight off the (code, source record) key, rather than ranking
+            # every row of the codes with a window function.
             for chunk in _chunks(sorted(keys), BLOCKED_CHUNK):
                 found.extend(
-                    sqlite3.Cursor.execute(
-                        raw, _newest_per_code_sql(table, len(chunk), limit), chunk
-                    )
+                    _driver_rows(cursor, _newest_per_code_sql(table, len(chunk), limit), chunk)
                 )
     by_key: dict[int, list[int]] = defaultdict(list)
     for key, pk in found:
@@ -764,20 +760,19 @@ class _CodesOnFile:
         cursor.execute("PRAGMA data_version")
         return cursor.fetchone()[0]
 
-    def maybe_on_file(self, codes: set[int]) -> set[int]:
-        """The blocking codes among ``codes`` that may be on file (all of them when
-        the filter cannot answer here)."""
-        if not self._usable():
-            return codes
-        bloom = self.codes
-        return {code for code in codes if code in bloom}
-
-    def keys_maybe_on_file(self, domain: str, keys: set[str]) -> set[str]:
-        """The identity keys of ``domain`` among ``keys`` that may be on file."""
-        if not self._usable():
-            return keys
-        bloom = self.keys
-        return {key for key in keys if (domain, key) in bloom}
+    def worth_looking_up(
+        self, domain: str, keys: set[str], codes: set[int]
+    ) -> tuple[set[str], set[int]]:
+        """The identity keys of ``domain`` and the blocking codes among ``keys`` and
+        ``codes`` that may be on file (all of them when the filters cannot answer
+        here)."""
+        if not (keys or codes) or not self._usable():
+            return keys, codes
+        on_file_keys, on_file_codes = self.keys, self.codes
+        return (
+            {key for key in keys if (domain, key) in on_file_keys},
+            {code for code in codes if code in on_file_codes},
+        )
 
     def add(self, codes: Iterable[int], keys: Iterable[tuple[str, str]] = ()) -> None:
         if self.codes is not None and self.owner is connection.connection:
@@ -799,8 +794,9 @@ _load_state = threading.local()
 @contextlib.contextmanager
 def bulk_load(expected_codes: int):
     """While a bulk load writes through this thread's connection: candidate lookups
-    skip the blocking codes that no record on file has (:class:`_CodesOnFile`, on
-    SQLite). ``expected_codes``: about how many codes the load will add."""
+    skip the blocking codes and identity keys that no record on file has
+    (:class:`_CodesOnFile`, on SQLite). ``expected_codes``: about how many blocking
+    codes the load will add."""
     previous = getattr(_load_state, "codes", None)
     _load_state.codes = _CodesOnFile(expected_codes)
     try:
@@ -809,14 +805,12 @@ def bulk_load(expected_codes: int):
         _load_state.codes = previous
 
 
-def _codes_worth_looking_up(codes: set[int]) -> set[int]:
+def _worth_looking_up(domain: str, keys: set[str], codes: set[int]) -> tuple[set[str], set[int]]:
+    """:meth:`_CodesOnFile.worth_looking_up` of this thread's bulk load, if one runs."""
     codes_on_file = getattr(_load_state, "codes", None)
-    return codes if codes_on_file is None or not codes else codes_on_file.maybe_on_file(codes)
-
-
-def _keys_worth_looking_up(domain: str, keys: set[str]) -> set[str]:
-    on_file = getattr(_load_state, "codes", None)
-    return keys if on_file is None or not keys else on_file.keys_maybe_on_file(domain, keys)
+    if codes_on_file is None:
+        return keys, codes
+    return codes_on_file.worth_looking_up(domain, keys, codes)
 
 
 def _codes_written(codes: Sequence[int], keys: Sequence[tuple[str, str]]) -> None:
@@ -918,18 +912,23 @@ def _value_query(sql: str, values: list, params: Sequence = ()) -> list[tuple]:
             cursor.execute(sql.format(match="= ANY(%s)"), [*params, values])
             found.extend(cursor.fetchall())
         elif connection.vendor == "sqlite":
-            # Straight to the driver, as in _blocked_on_file. These statements hold no
-            # percent sign but their placeholders.
-            raw, base = cursor.cursor, sql.replace("%s", "?")
+            base = sql.replace("%s", "?")  # these statements hold no other percent sign
             for chunk in _chunks(values):
                 statement = base.format(match=f"IN ({', '.join('?' * len(chunk))})")
-                found.extend(sqlite3.Cursor.execute(raw, statement, [*params, *chunk]))
+                found.extend(_driver_rows(cursor, statement, [*params, *chunk]))
         else:
             for chunk in _chunks(values):
                 match = "IN (" + ", ".join(["%s"] * len(chunk)) + ")"
                 cursor.execute(sql.format(match=match), [*params, *chunk])
                 found.extend(cursor.fetchall())
     return found
+
+
+def _driver_rows(cursor, sql: str, params: Sequence):
+    """Rows of ``sql`` (``?`` placeholders) run by the SQLite driver itself under
+    Django's ``cursor``: Django's rewriting of ``%s`` placeholders costs a quarter
+    of a lookup on statements as long as the candidate queries."""
+    return sqlite3.Cursor.execute(cursor.cursor, sql, params)
 
 
 def _chunks(items: list, size: int = SQL_IN_CHUNK):

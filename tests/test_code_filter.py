@@ -34,6 +34,14 @@ def codes_of(key):
     return set(BlockingKey.objects.filter(source_record=record).values_list("code", flat=True))
 
 
+def kept_codes(filters, codes):
+    return filters.worth_looking_up("customer", set(), codes)[1]
+
+
+def kept_keys(filters, domain, keys):
+    return filters.worth_looking_up(domain, keys, set())[0]
+
+
 def unknown_codes(count, seed=1):
     generator = random.Random(seed)
     return {generator.getrandbits(63) for _ in range(count)}
@@ -70,23 +78,23 @@ def test_filters_keep_every_code_and_key_on_file_and_drop_nearly_all_others(erp)
     unknown = unknown_codes(5_000) - on_file
 
     with services.bulk_load(expected_codes=10_000) as codes, transaction.atomic():
-        kept = codes.maybe_on_file(on_file | unknown)
+        kept = kept_codes(codes, on_file | unknown)
         assert on_file <= kept
         assert len(kept & unknown) < 250  # a 1 % false-positive rate: about 50
 
         keys = set(MatchKey.objects.values_list("key", flat=True))
-        assert keys and codes.keys_maybe_on_file("customer", keys) == keys
-        assert codes.keys_maybe_on_file("supplier", keys) == set()  # per domain
-        assert codes.keys_maybe_on_file("customer", {"email:nobody@example.com"}) == set()
+        assert keys and kept_keys(codes, "customer", keys) == keys
+        assert kept_keys(codes, "supplier", keys) == set()  # per domain
+        assert kept_keys(codes, "customer", {"email:nobody@example.com"}) == set()
 
         # Codes and keys the load writes are known at once, without a rebuild.
         customer(erp, "C3", first_name="Carl", last_name="Dahl", email="carl@example.com")
         written = codes_of("C3")
-        assert written and codes.maybe_on_file(written) == written
+        assert written and kept_codes(codes, written) == written
         new_keys = set(
             MatchKey.objects.filter(source_record__source_key="C3").values_list("key", flat=True)
         )
-        assert new_keys and codes.keys_maybe_on_file("customer", new_keys) == new_keys
+        assert new_keys and kept_keys(codes, "customer", new_keys) == new_keys
         assert codes.rebuilds == 0
 
 
@@ -100,16 +108,16 @@ def test_a_commit_by_another_connection_rebuilds_the_filter_then_gives_it_up(erp
     foreign = 123_456_789  # as if written by another process: not through this load
 
     with services.bulk_load(expected_codes=1_000) as codes, transaction.atomic():
-        assert codes.maybe_on_file({foreign}) == set()  # built at version 7
+        assert kept_codes(codes, {foreign}) == set()  # built at version 7
         BlockingKey.objects.create(code=foreign, source_record=record)
-        assert codes.maybe_on_file({foreign}) == set()  # still 7: nobody else committed
-        assert codes.maybe_on_file({foreign}) == {foreign}  # 8: built again, sees it
+        assert kept_codes(codes, {foreign}) == set()  # still 7: nobody else committed
+        assert kept_codes(codes, {foreign}) == {foreign}  # 8: built again, sees it
         assert codes.rebuilds == 1
-        codes.maybe_on_file({1})  # 9
-        codes.maybe_on_file({1})  # 10
+        kept_codes(codes, {1})  # 9
+        kept_codes(codes, {1})  # 10
         # A fourth change in one load: concurrent writers; every code is looked up.
         everything = unknown_codes(100)
-        assert codes.maybe_on_file(everything) == everything
+        assert kept_codes(codes, everything) == everything
         assert codes.given_up
 
 
@@ -117,8 +125,8 @@ def test_a_commit_by_another_connection_rebuilds_the_filter_then_gives_it_up(erp
 def test_outside_a_transaction_or_a_load_every_code_is_looked_up():
     everything = unknown_codes(100)
     with services.bulk_load(expected_codes=1_000) as codes:
-        assert codes.maybe_on_file(everything) == everything  # autocommit: no lock held
-    assert services._codes_worth_looking_up(everything) == everything
+        assert kept_codes(codes, everything) == everything  # autocommit: no lock held
+    assert services._worth_looking_up("customer", set(), everything) == (set(), everything)
 
 
 def test_an_import_gives_the_same_clusters_with_and_without_the_filter(
@@ -142,14 +150,14 @@ def test_an_import_gives_the_same_clusters_with_and_without_the_filter(
 
     filtered = imported()
     looked_up = []
-    real = services._CodesOnFile.maybe_on_file
+    real = services._CodesOnFile.worth_looking_up
 
-    def counting(self, codes):
-        kept = real(self, codes)
-        looked_up.append((len(codes), len(kept)))
+    def counting(self, domain, keys, codes):
+        kept = real(self, domain, keys, codes)
+        looked_up.append((len(codes), len(kept[1])))
         return kept
 
-    monkeypatch.setattr(services._CodesOnFile, "maybe_on_file", counting)
+    monkeypatch.setattr(services._CodesOnFile, "worth_looking_up", counting)
     assert imported() == filtered
     asked, kept = map(sum, zip(*looked_up, strict=True))
     assert kept < asked / 2  # most codes of new customers are on file under no one
@@ -165,5 +173,5 @@ def test_a_load_does_without_the_filters_when_they_would_be_too_large(erp, monke
     monkeypatch.setattr(services, "CODE_FILTER_MAX_ENTRIES", 5_000)
     everything = unknown_codes(100)
     with services.bulk_load(expected_codes=10_000) as codes, transaction.atomic():
-        assert codes.maybe_on_file(everything) == everything
+        assert kept_codes(codes, everything) == everything
         assert codes.given_up and codes.codes is None
