@@ -61,10 +61,10 @@ def plan(domain: Domain, model: Model) -> Plan:
         return result
     ids = [pk for pk, *_ in rows]
     golden_of = {pk: golden for pk, golden, *_ in rows}
-    keys = [services.record_keys(domain, canonical) for _, _, canonical, _ in rows]
+    keys = services.record_keys_many(domain, [canonical for _, _, canonical, _ in rows])
     linker = Linker(
         model,
-        [model.prepare(canonical) for _, _, canonical, _ in rows],
+        [k.features for k in keys],
         pairs_from_keys(
             [k.blocking for k in keys],
             first_new=0,

@@ -34,7 +34,7 @@ from golden.bulk import insert_values
 from golden.domains import Domain
 from golden.models import GoldenRecord, SourceRecord, SourceSystem
 
-from .engine.blocking import blocking_keys
+from .engine.blocking import blocking_keys_many
 from .engine.deterministic import DeterministicResolver, IdentitySpec, identity_keys
 from .engine.linking import Linker, pairs_from_keys
 from .engine.scoring import Model, Parameters, Thresholds
@@ -113,16 +113,28 @@ def identity_specs(domain: Domain) -> tuple[IdentitySpec, ...]:
 
 
 def record_keys(domain: Domain, canonical: Mapping[str, Any]) -> RecordKeys:
-    identity = identity_keys(identity_specs(domain), canonical)
+    return record_keys_many(domain, [canonical])[0]
+
+
+def record_keys_many(domain: Domain, canonicals: Sequence[Mapping[str, Any]]) -> list[RecordKeys]:
+    """:func:`record_keys` of each of ``canonicals``, one step at a time over all of
+    them (identity keys, blocking keys rule by rule, features comparison by
+    comparison), which runs faster than one record at a time."""
+    specs = identity_specs(domain)
+    identities = [identity_keys(specs, canonical) for canonical in canonicals]
     spec = domain.matching
     if spec is None:
-        return RecordKeys(identity)
-    blocks = blocking_keys(spec.blocking, canonical)
-    return RecordKeys(
-        identity,
-        frozenset(blocking_code(domain.name, key) for key in blocks),
-        _preparer(spec).prepare(canonical),
-    )
+        return [RecordKeys(identity) for identity in identities]
+    name = domain.name
+    codes = [
+        frozenset(blocking_code(name, key) for key in keys)
+        for keys in blocking_keys_many(spec.blocking, canonicals)
+    ]
+    features = _preparer(spec).prepare_many(canonicals)
+    return [
+        RecordKeys(identity, blocks, prepared)
+        for identity, blocks, prepared in zip(identities, codes, features, strict=True)
+    ]
 
 
 def blocking_code(domain_name: str, key: str) -> int:
@@ -200,7 +212,7 @@ def index_new_records(
     (``keys_per_record``: their keys when already known), and keep their features in
     the feature cache."""
     if keys_per_record is None:
-        keys_per_record = [record_keys(domain, record.canonical) for record in source_records]
+        keys_per_record = record_keys_many(domain, [record.canonical for record in source_records])
     pairs = list(zip(source_records, keys_per_record, strict=True))
     key_rows = [
         (domain.name, key, record.pk)
@@ -245,7 +257,7 @@ def rebuild_index(domain: Domain, *, batch_size: int = 2_000) -> int:
             )
             if not records:
                 return done
-            keys = [record_keys(domain, record.canonical) for record in records]
+            keys = record_keys_many(domain, [record.canonical for record in records])
             replace_keys(domain, records, keys)
         last = records[-1].pk
         done += len(records)
@@ -400,7 +412,7 @@ def match_new_records(
     merged the i-th record with (a record brought back rejoins them).
     """
     if keys_per_record is None:
-        keys_per_record = [record_keys(domain, canonical) for canonical in records]
+        keys_per_record = record_keys_many(domain, records)
     if model is None:
         model = current_model(domain)
     identity_wanted = {key for keys in keys_per_record for key in keys.identity.values()}

@@ -27,6 +27,8 @@ def test_features_are_stored_with_the_index_and_read_back(erp, crm, monkeypatch)
         model = real(spec)
         monkeypatch.setattr(model, "prepare", lambda values: prepared.append(values) or
                             type(model).prepare(model, values))  # fmt: skip
+        monkeypatch.setattr(model, "prepare_many", lambda records: prepared.extend(records) or
+                            type(model).prepare_many(model, records))  # fmt: skip
         return model
 
     monkeypatch.setattr(services, "_preparer", counting)

@@ -53,6 +53,18 @@ def blocking_keys(rules: Sequence[BlockingRule], values: Mapping[str, Any]) -> s
     return keys
 
 
+def blocking_keys_many(
+    rules: Sequence[BlockingRule], records: Sequence[Mapping[str, Any]]
+) -> list[set[str]]:
+    """:func:`blocking_keys` of each record, one rule at a time over all of them."""
+    found: list[set[str]] = [set() for _ in records]
+    for rule in rules:
+        keys_of = rule.keys_of
+        for keys, values in zip(found, records, strict=True):
+            keys |= keys_of(values)
+    return found
+
+
 @dataclass
 class BlockingReport:
     records: int = 0

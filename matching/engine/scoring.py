@@ -158,6 +158,13 @@ class Model:
         """The record's features, one per comparison (compute once per record)."""
         return tuple(c.prepare(values) for c in self.comparisons)
 
+    def prepare_many(self, records: Sequence[Mapping[str, Any]]) -> list[tuple]:
+        """:meth:`prepare` of each record, one comparison at a time over all of them."""
+        if not self.comparisons:
+            return [() for _ in records]
+        columns = [[c.prepare(values) for values in records] for c in self.comparisons]
+        return list(zip(*columns, strict=True))
+
     def levels(self, a: tuple, b: tuple) -> tuple[int, ...]:
         return tuple(c.level(x, y) for c, x, y in zip(self.comparisons, a, b, strict=True))
 
