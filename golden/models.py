@@ -176,6 +176,12 @@ class SourceRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["golden_record", "retired"], name="source_golden_live_idx"),
+            # The golden record of source records by id, read from this index alone
+            # (on SQLite the table's rows, with their payloads, are several to a page;
+            # matching asks this of every candidate a blocking key finds).
+            models.Index(
+                fields=["id", "retired", "golden_record"], name="source_record_golden_idx"
+            ),
         ]
 
     def __str__(self) -> str:

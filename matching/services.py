@@ -432,12 +432,16 @@ def match_new_records(
             golden
             for (golden,) in _value_query(
                 f"SELECT golden_record_id FROM {SourceRecord._meta.db_table} "
-                f"WHERE NOT retired AND id {{match}}",
+                f"{_sqlite_index(RECORD_GOLDEN_INDEX)} WHERE NOT retired AND id {{match}}",
                 partners,
             )
         }
     members = _members_of_records(
-        {pk for _, pk in blocked}, candidate_goldens, excluded, model and domain.matching
+        domain.name,
+        {pk for _, pk in blocked},
+        candidate_goldens,
+        excluded,
+        model and domain.matching,
     )
     goldens = {member.golden_record_id for member in members}
     # Everything the candidate clusters carry, for the strong-identifier veto.
@@ -634,6 +638,7 @@ def _keys_on_file(domain: Domain, keys: set[str]) -> list[tuple[str, int]]:
         "mk.domain = %s AND mk.key {match} AND sr.golden_record_id IS NOT NULL",
         [domain.name],
         sorted(keys),
+        by_id=True,
     )
 
 
@@ -832,14 +837,22 @@ def _codes_written(codes: Sequence[int], keys: Sequence[tuple[str, str]]) -> Non
 
 
 def _members_of_records(
-    source_record_ids: set[int], golden_ids: set[int], excluded: set[int], spec=None
+    domain_name: str,
+    source_record_ids: set[int],
+    golden_ids: set[int],
+    excluded: set[int],
+    spec=None,
 ) -> list[Member]:
     """Every live member of the active golden records of ``source_record_ids`` and of
-    ``golden_ids``, in id order, with its features (when ``spec`` is given)."""
+    ``golden_ids``, in id order, with its features (when ``spec`` is given).
+
+    Both queries read indexes only (on SQLite, whose table rows hold the payloads:
+    see migration golden.0009), about three times faster than through the rows."""
     record_table = SourceRecord._meta.db_table
     goldens = set(golden_ids)
     for (golden_id,) in _value_query(
-        f"SELECT golden_record_id FROM {record_table} WHERE NOT retired AND id {{match}}",
+        f"SELECT golden_record_id FROM {record_table} {_sqlite_index(RECORD_GOLDEN_INDEX)} "
+        f"WHERE NOT retired AND id {{match}}",
         sorted(source_record_ids),
     ):
         goldens.add(golden_id)
@@ -847,9 +860,11 @@ def _members_of_records(
     golden_table = GoldenRecord._meta.db_table
     rows = _value_query(
         f"SELECT sr.id, sr.golden_record_id, sr.payload_hash, sr.system_id FROM {record_table} sr "
-        f"JOIN {golden_table} g ON g.id = sr.golden_record_id "
-        f"WHERE NOT sr.retired AND g.status = 'active' AND sr.golden_record_id {{match}}",
+        f"JOIN {golden_table} g {_sqlite_index(GOLDEN_STATUS_INDEX)} ON g.id = sr.golden_record_id "
+        f"AND g.domain = %s AND g.status = 'active' "
+        f"WHERE NOT sr.retired AND sr.golden_record_id {{match}}",
         sorted(goldens),
+        [domain_name],
     )
     members = [Member(pk, golden, None, system) for pk, golden, _, system in rows]
     members.sort(key=lambda member: member.pk)
@@ -901,15 +916,32 @@ def _stored_features(ids: list[int], digests: Mapping[int, str]) -> dict[int, by
     return found
 
 
-def _key_query(condition: str, params: list, values: list) -> list[tuple[str, int]]:
+def _key_query(
+    condition: str, params: list, values: list, *, by_id: bool = False
+) -> list[tuple[str, int]]:
+    """(identity key, golden record id) of live source records under ``condition``;
+    ``by_id``: the records are found by id (from the keys), so their golden record
+    is read from the index of that (see :func:`_members_of_records`)."""
     key_table = MatchKey._meta.db_table
     record_table = SourceRecord._meta.db_table
+    index = _sqlite_index(RECORD_GOLDEN_INDEX) if by_id else ""
     sql = (
         f"SELECT mk.key, sr.golden_record_id FROM {key_table} mk "
-        f"JOIN {record_table} sr ON sr.id = mk.source_record_id "
+        f"JOIN {record_table} sr {index} ON sr.id = mk.source_record_id "
         f"WHERE NOT sr.retired AND {condition}"
     )
     return _value_query(sql, values, params)
+
+
+#: Indexes the candidate queries read instead of the table rows (golden.0009).
+RECORD_GOLDEN_INDEX = "source_record_golden_idx"
+GOLDEN_STATUS_INDEX = "golden_domain_status_idx"
+
+
+def _sqlite_index(name: str) -> str:
+    """``INDEXED BY name`` on SQLite, whose planner reads a table row by id rather
+    than a covering index by id; nothing elsewhere."""
+    return f"INDEXED BY {name}" if connection.vendor == "sqlite" else ""
 
 
 def _value_query(sql: str, values: list, params: Sequence = ()) -> list[tuple]:
