@@ -858,13 +858,18 @@ def _members_of_records(
         goldens.add(golden_id)
     goldens -= excluded
     golden_table = GoldenRecord._meta.db_table
+    if connection.vendor == "sqlite":
+        # The golden record's status from the (domain, status) index, not its row.
+        golden_join = f"{golden_table} g INDEXED BY {GOLDEN_STATUS_INDEX} ON g.domain = %s AND "
+        params = [domain_name]
+    else:  # PostgreSQL plans this join best by primary key alone
+        golden_join, params = f"{golden_table} g ON ", []
     rows = _value_query(
         f"SELECT sr.id, sr.golden_record_id, sr.payload_hash, sr.system_id FROM {record_table} sr "
-        f"JOIN {golden_table} g {_sqlite_index(GOLDEN_STATUS_INDEX)} ON g.id = sr.golden_record_id "
-        f"AND g.domain = %s AND g.status = 'active' "
+        f"JOIN {golden_join}g.status = 'active' AND g.id = sr.golden_record_id "
         f"WHERE NOT sr.retired AND sr.golden_record_id {{match}}",
         sorted(goldens),
-        [domain_name],
+        params,
     )
     members = [Member(pk, golden, None, system) for pk, golden, _, system in rows]
     members.sort(key=lambda member: member.pk)
