@@ -428,14 +428,7 @@ def match_new_records(
     candidate_goldens = {golden for _, golden in identity_hits}
     partners = sorted({pk for members in forced or () for pk in members})
     if partners and model is not None:
-        candidate_goldens |= {
-            golden
-            for (golden,) in _value_query(
-                f"SELECT golden_record_id FROM {SourceRecord._meta.db_table} "
-                f"{_sqlite_index(RECORD_GOLDEN_INDEX)} WHERE NOT retired AND id {{match}}",
-                partners,
-            )
-        }
+        candidate_goldens |= _goldens_of_records(partners)
     members = _members_of_records(
         domain.name,
         {pk for _, pk in blocked},
@@ -849,14 +842,7 @@ def _members_of_records(
     Both queries read indexes only (on SQLite, whose table rows hold the payloads:
     see migration golden.0009), about three times faster than through the rows."""
     record_table = SourceRecord._meta.db_table
-    goldens = set(golden_ids)
-    for (golden_id,) in _value_query(
-        f"SELECT golden_record_id FROM {record_table} {_sqlite_index(RECORD_GOLDEN_INDEX)} "
-        f"WHERE NOT retired AND id {{match}}",
-        sorted(source_record_ids),
-    ):
-        goldens.add(golden_id)
-    goldens -= excluded
+    goldens = (set(golden_ids) | _goldens_of_records(sorted(source_record_ids))) - excluded
     golden_table = GoldenRecord._meta.db_table
     if connection.vendor == "sqlite":
         # The golden record's status from the (domain, status) index, not its row.
@@ -903,6 +889,18 @@ def _members_of_records(
                 member.features = preparer.prepare(canonical)
                 features_cache.put(spec, member.pk, digests[member.pk], member.features)
     return members
+
+
+def _goldens_of_records(source_record_ids: list[int]) -> set[int]:
+    """The golden records of the live ones of ``source_record_ids`` (from an index)."""
+    return {
+        golden
+        for (golden,) in _value_query(
+            f"SELECT golden_record_id FROM {SourceRecord._meta.db_table} "
+            f"{_sqlite_index(RECORD_GOLDEN_INDEX)} WHERE NOT retired AND id {{match}}",
+            source_record_ids,
+        )
+    }
 
 
 def _stored_features(ids: list[int], digests: Mapping[int, str]) -> dict[int, bytes]:

@@ -47,10 +47,7 @@ class BlockingRule:
 
 
 def blocking_keys(rules: Sequence[BlockingRule], values: Mapping[str, Any]) -> set[str]:
-    keys: set[str] = set()
-    for rule in rules:
-        keys |= rule.keys_of(values)
-    return keys
+    return blocking_keys_many(rules, [values])[0]
 
 
 def blocking_keys_many(
@@ -111,8 +108,9 @@ class Blocker:
         """Candidate pairs (i < j) of ``records`` as an (n, 2) array; ``allowed`` may
         exclude pairs (e.g. two records of one source file when linking files)."""
         blocks: dict[str, list[int]] = defaultdict(list)
-        for index, values in enumerate(records):
-            record_keys = keys[index] if keys is not None else blocking_keys(self.rules, values)
+        if keys is None:
+            keys = blocking_keys_many(self.rules, records)
+        for index, record_keys in enumerate(keys):
             for key in record_keys:
                 blocks[key].append(index)
         pairs: set[tuple[int, int]] = set()
