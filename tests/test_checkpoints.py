@@ -67,8 +67,10 @@ def test_the_log_is_copied_by_the_thread_and_stays_short(wal_database, monkeypat
 
     assert autocheckpoint(database) == 1000  # restored
     # 60 MB written; without the thread (and the restarts it allows) the log would
-    # hold all of it, since the writer's own limit is 1 GB meanwhile.
-    assert largest < 15 * 2**20
+    # hold all of it, since the writer's own limit is 1 GB meanwhile. How short it
+    # stays depends on how often the thread gets a core: about 4 MB on an idle
+    # machine, up to 17 MB seen with both cores busy.
+    assert largest < 30 * 2**20
     with database.cursor() as cursor:
         cursor.execute("SELECT count(*), count(DISTINCT body) FROM t")
         assert cursor.fetchone() == (60_000, 60_000)
