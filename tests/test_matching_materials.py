@@ -42,6 +42,14 @@ def test_title_words(text, words):
         ("Flash v9.0 for Mac and Windows", {"9"}, set(), set(), set(), set()),
         ("Sony Cyber-shot Camera - Grey", set(), set(), set(), set(), {"gray"}),
         ("Stainless Steel Microwave", set(), set(), set(), set(), {"steel"}),
+        # Sizes and amounts are not versions: listings round or leave them out.
+        ("Whirlpool 24' Built-In Dishwasher - DU1055BK", set(), set(), set(), set(), set()),
+        ("LG 4.2 Cu. Ft. Front Load Washer - White", set(), set(), set(), set(), {"white"}),
+        ("LG 5.0 cu.ft. Freestanding Gas Range", set(), set(), set(), set(), set()),
+        ("Canon PowerShot 14.7 Megapixel Camera", set(), set(), set(), set(), set()),
+        ("Samsung 2.1 Channel Theater System", set(), set(), set(), set(), set()),
+        ('Sanus 15" - 40" Wall Mount', set(), set(), set(), set(), set()),
+        ("Kid Pix 3 in 1 Deluxe", {"3", "1"}, {"deluxe"}, set(), set(), set()),
         ("", set(), set(), set(), set(), set()),
     ],
 )  # fmt: skip
@@ -130,6 +138,10 @@ def test_product_code_levels(a, b, level):
         ("Retrospect 6.0 Desktop", "Retrospect Server 6.0", "edition_conflict"),
         ("QuickBooks Pro 2007", "QuickBooks Pro 2008", "version_conflict"),
         ("Photoshop CS2", "Photoshop CS3 Upgrade", "version_conflict"),
+        ("Nyko PS3 Dual AC Charger", "Nyko PlayStation 3 Dual Charger", "consistent"),
+        ("Cuisinart Countertop Griddler - GR4", "Cuisinart GR-4 Griddler", "consistent"),
+        ("Whirlpool 24' Dishwasher - DU1055BK", "Whirlpool DU1055XTSS 6' Dishwasher", "consistent"),
+        ("LG 4.2 Cu Ft Washer", "LG 4.0 cu. ft. Washer", "consistent"),
         ("", "Photoshop CS3", "null"),
     ],
 )  # fmt: skip

@@ -760,6 +760,11 @@ def _digits(code: str) -> str:
     return "".join(c for c in code if c.isdigit())
 
 
+def _version_numbers(versions: frozenset[str]) -> set[str]:
+    """The numbers of ``versions``: series ("cs3", "ps3") give their digits."""
+    return {version.lstrip("abcdefghijklmnopqrstuvwxyz") for version in versions}
+
+
 class Variant(Comparison):
     """Versions and editions named in product titles (see
     :func:`normalize.product_variant`): look-alike products of one line differ
@@ -791,7 +796,9 @@ class Variant(Comparison):
 
     def compare(self, a, b):
         if a.versions and b.versions and not (a.versions & b.versions):
-            return 6
+            # "PS3" and "PlayStation 3", "GR4" and "GR-4": a series and its number agree.
+            if not (_version_numbers(a.versions) & _version_numbers(b.versions)):
+                return 6
         if (
             (a.editions and b.editions and a.editions != b.editions)
             or (a.platforms and b.platforms and a.platforms != b.platforms)

@@ -1402,6 +1402,14 @@ _COUNT_WORDS = frozenset(
         "copies",
     ]
 )
+# Numbers followed by these are sizes and amounts ("24' dishwasher", "4.2 cu. ft.",
+# "14.7 megapixel", "2.1 channel"), which listings of one product round, convert or
+# leave out: they are not versions. (Written in one piece, "8gb" is no version either.)
+_MEASURE_WORDS = frozenset(
+    ["inch", "inches", "ft", "feet", "foot", "cu", "cf", "cubic", "sq", "mm", "cm", "meter", "meters", "metre", "metres", "km", "megapixel", "megapixels", "mp", "mpix", "pixel", "pixels", "watt", "watts", "kw", "volt", "volts", "amp", "amps", "mah", "ohm", "ohms", "db", "hz", "khz", "mhz", "ghz", "kb", "mb", "gb", "tb", "bit", "bits", "lb", "lbs", "pound", "pounds", "oz", "ounce", "ounces", "qt", "quart", "quarts", "gallon", "gallons", "liter", "liters", "litre", "litres", "ml", "cup", "cups", "cycle", "cycles", "channel", "channels", "speed", "speeds", "shelf", "shelves", "door", "doors", "burner", "burners", "slice", "slices", "slot", "slots", "bay", "bays", "port", "ports", "piece", "pieces", "hour", "hours", "hr", "hrs", "minute", "minutes", "sec", "seconds", "zoom", "degree", "degrees"]
+)
+# A number written with an inch or foot mark ("24'", '15"'), before the split drops it.
+_MEASURE_MARK = re.compile(r"(?<![a-z0-9.])\d+(?:\.\d+)?\s*(?:'|\"|\u2019|\u201d|\u2032|\u2033)")
 _VERSION_TOKEN = re.compile(r"v?(\d{1,4}(?:\.\d{1,3})*)")
 _SERIES_TOKEN = re.compile(r"[a-z]{1,3}\d{1,2}")
 _VARIANT_SPLIT = re.compile(r"[^a-z0-9.]+")
@@ -1414,9 +1422,17 @@ def _version_number(token: str) -> str:
     return ".".join(part.lstrip("0") or "0" for part in parts)
 
 
+def _measure(word: str) -> bool:
+    """A unit of size or amount: "ft", "cu.ft" (the first part counts), "megapixel"."""
+    return word.split(".", 1)[0] in _MEASURE_WORDS
+
+
 @lru_cache(maxsize=1 << 14)
 def _product_variant(text: str) -> ProductVariant:
-    lowered = unidecode(text).lower() if not text.isascii() else text.lower()
+    lowered = text.lower()
+    lowered = _MEASURE_MARK.sub(" ", lowered)
+    if not lowered.isascii():
+        lowered = unidecode(lowered)
     words = [w.strip(".") for w in _VARIANT_SPLIT.split(lowered)]
     words = [w for w in words if w]
     versions: set[str] = set()
@@ -1443,7 +1459,7 @@ def _product_variant(text: str) -> ProductVariant:
             continue
         match = _VERSION_TOKEN.fullmatch(word)
         if match:
-            if platform_context or following in _COUNT_WORDS:
+            if platform_context or following in _COUNT_WORDS or _measure(following):
                 continue
             versions.add(_version_number(match.group(1)))
             continue
