@@ -795,10 +795,14 @@ class Variant(Comparison):
         return n.product_variant(title[:600])
 
     def compare(self, a, b):
-        if a.versions and b.versions and not (a.versions & b.versions):
-            # "PS3" and "PlayStation 3", "GR4" and "GR-4": a series and its number agree.
-            if not (_version_numbers(a.versions) & _version_numbers(b.versions)):
-                return 6
+        # "PS3" and "PlayStation 3", "GR4" and "GR-4": a series and its number agree.
+        if (
+            a.versions
+            and b.versions
+            and not (a.versions & b.versions)
+            and not (_version_numbers(a.versions) & _version_numbers(b.versions))
+        ):
+            return 6
         if (
             (a.editions and b.editions and a.editions != b.editions)
             or (a.platforms and b.platforms and a.platforms != b.platforms)

@@ -1406,8 +1406,19 @@ _COUNT_WORDS = frozenset(
 # "14.7 megapixel", "2.1 channel"), which listings of one product round, convert or
 # leave out: they are not versions. (Written in one piece, "8gb" is no version either.)
 _MEASURE_WORDS = frozenset(
-    ["inch", "inches", "ft", "feet", "foot", "cu", "cf", "cubic", "sq", "mm", "cm", "meter", "meters", "metre", "metres", "km", "megapixel", "megapixels", "mp", "mpix", "pixel", "pixels", "watt", "watts", "kw", "volt", "volts", "amp", "amps", "mah", "ohm", "ohms", "db", "hz", "khz", "mhz", "ghz", "kb", "mb", "gb", "tb", "bit", "bits", "lb", "lbs", "pound", "pounds", "oz", "ounce", "ounces", "qt", "quart", "quarts", "gallon", "gallons", "liter", "liters", "litre", "litres", "ml", "cup", "cups", "cycle", "cycles", "channel", "channels", "speed", "speeds", "shelf", "shelves", "door", "doors", "burner", "burners", "slice", "slices", "slot", "slots", "bay", "bays", "port", "ports", "piece", "pieces", "hour", "hours", "hr", "hrs", "minute", "minutes", "sec", "seconds", "zoom", "degree", "degrees"]
-)
+    [
+        "inch", "inches", "ft", "feet", "foot", "cu", "cf", "cubic", "sq", "mm", "cm", "meter",
+        "meters", "metre", "metres", "km", "megapixel", "megapixels", "mp", "mpix", "pixel",
+        "pixels", "watt", "watts", "kw", "volt", "volts", "amp", "amps", "mah", "ohm", "ohms",
+        "db", "hz", "khz", "mhz", "ghz", "kb", "mb", "gb", "tb", "bit", "bits", "lb", "lbs",
+        "pound", "pounds", "oz", "ounce", "ounces", "qt", "quart", "quarts", "gallon",
+        "gallons", "liter", "liters", "litre", "litres", "ml", "cup", "cups", "cycle",
+        "cycles", "channel", "channels", "speed", "speeds", "shelf", "shelves", "door",
+        "doors", "burner", "burners", "slice", "slices", "slot", "slots", "bay", "bays",
+        "port", "ports", "piece", "pieces", "hour", "hours", "hr", "hrs", "minute", "minutes",
+        "sec", "seconds", "zoom", "degree", "degrees",
+    ]
+)  # fmt: skip
 # A number written with an inch or foot mark ("24'", '15"'), before the split drops it.
 _MEASURE_MARK = re.compile(r"(?<![a-z0-9.])\d+(?:\.\d+)?\s*(?:'|\"|\u2019|\u201d|\u2032|\u2033)")
 _VERSION_TOKEN = re.compile(r"v?(\d{1,4}(?:\.\d{1,3})*)")
