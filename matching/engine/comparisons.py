@@ -804,7 +804,13 @@ class Variant(Comparison):
         ):
             return 6
         if (
-            (a.editions and b.editions and a.editions != b.editions)
+            # A title may name two tiers ("Pro Platinum", "upsell std-pro"): editions
+            # conflict when neither title's are among the other's.
+            (
+                a.editions
+                and b.editions
+                and not (a.editions <= b.editions or b.editions <= a.editions)
+            )
             or (a.platforms and b.platforms and a.platforms != b.platforms)
             or (a.languages and b.languages and not (a.languages & b.languages))
         ):
