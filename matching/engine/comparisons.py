@@ -760,6 +760,21 @@ def _digits(code: str) -> str:
     return "".join(c for c in code if c.isdigit())
 
 
+def _versions_agree(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two titles' versions name one release: a version in common, a series
+    and its number ("cs3" and "3"), or a major version and a release of it ("5" and
+    "5.1"; "2.5" and "2.6" do not agree)."""
+    if a & b:
+        return True
+    numbers_a, numbers_b = _version_numbers(a), _version_numbers(b)
+    if numbers_a & numbers_b:
+        return True
+    return bool(
+        {n for n in numbers_a if "." not in n} & {n.split(".", 1)[0] for n in numbers_b}
+        or {n for n in numbers_b if "." not in n} & {n.split(".", 1)[0] for n in numbers_a}
+    )
+
+
 def _version_numbers(versions: frozenset[str]) -> set[str]:
     """The numbers of ``versions``: series ("cs3", "ps3") give their digits."""
     return {version.lstrip("abcdefghijklmnopqrstuvwxyz") for version in versions}
@@ -795,13 +810,7 @@ class Variant(Comparison):
         return n.product_variant(title[:600])
 
     def compare(self, a, b):
-        # "PS3" and "PlayStation 3", "GR4" and "GR-4": a series and its number agree.
-        if (
-            a.versions
-            and b.versions
-            and not (a.versions & b.versions)
-            and not (_version_numbers(a.versions) & _version_numbers(b.versions))
-        ):
+        if a.versions and b.versions and not _versions_agree(a.versions, b.versions):
             return 6
         if (
             # A title may name two tiers ("Pro Platinum", "upsell std-pro"): editions

@@ -1421,12 +1421,14 @@ _MEASURE_WORDS = frozenset(
 )  # fmt: skip
 # A number written with an inch or foot mark ("24'", '15"'), before the split drops it.
 _MEASURE_MARK = re.compile(r"(?<![a-z0-9.])\d+(?:\.\d+)?\s*(?:'|\"|\u2019|\u201d|\u2032|\u2033)")
-_VERSION_TOKEN = re.compile(r"v?(\d{1,4}(?:\.\d{1,3})*)")
+_VERSION_TOKEN = re.compile(r"(?:v\.?)?(\d{1,4}(?:\.\d{1,3})*)")
 _SERIES_TOKEN = re.compile(r"[a-z]{1,3}\d{1,2}")
 _VARIANT_SPLIT = re.compile(r"[^a-z0-9.]+")
 
 
 def _version_number(token: str) -> str:
+    if len(token) == 2 and token[0] == "0":
+        return "20" + token  # a year written short ("QuickBooks 07")
     parts = token.split(".")
     while len(parts) > 1 and parts[-1].strip("0") == "":
         parts.pop()
