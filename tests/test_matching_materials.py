@@ -49,6 +49,7 @@ def test_title_words(text, words):
         ("Canon PowerShot 14.7 Megapixel Camera", set(), set(), set(), set(), set()),
         ("Samsung 2.1 Channel Theater System", set(), set(), set(), set(), set()),
         ('Sanus 15" - 40" Wall Mount', set(), set(), set(), set(), set()),
+        ("Sanus 15\u2033 - 40\u2033 Wall Mount, 24\u2019 Cabinet", set(), set(), set(), set(), set()),
         ("Adobe FrameMaker v.7.2 - 1 user", {"7.2"}, set(), set(), set(), set()),
         ("Intuit QB Premier 07", {"2007"}, {"premier"}, set(), set(), set()),
         ("Kid Pix 3 in 1 Deluxe", {"3", "1"}, {"deluxe"}, set(), set(), set()),

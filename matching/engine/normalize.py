@@ -1419,8 +1419,9 @@ _MEASURE_WORDS = frozenset(
         "sec", "seconds", "zoom", "degree", "degrees",
     ]
 )  # fmt: skip
-# A number written with an inch or foot mark ("24'", '15"'), before the split drops it.
-_MEASURE_MARK = re.compile(r"(?<![a-z0-9.])\d+(?:\.\d+)?\s*(?:'|\"|\u2019|\u201d|\u2032|\u2033)")
+# A number written with an inch or foot mark ("24'", '15"'; typographic marks and
+# primes are ASCII by then), before the split drops it.
+_MEASURE_MARK = re.compile(r"(?<![a-z0-9.])\d+(?:\.\d+)?\s*['\"]")
 _VERSION_TOKEN = re.compile(r"(?:v\.?)?(\d{1,4}(?:\.\d{1,3})*)")
 _SERIES_TOKEN = re.compile(r"[a-z]{1,3}\d{1,2}")
 _VARIANT_SPLIT = re.compile(r"[^a-z0-9.]+")
@@ -1442,10 +1443,8 @@ def _measure(word: str) -> bool:
 
 @lru_cache(maxsize=1 << 14)
 def _product_variant(text: str) -> ProductVariant:
-    lowered = text.lower()
+    lowered = unidecode(text).lower() if not text.isascii() else text.lower()
     lowered = _MEASURE_MARK.sub(" ", lowered)
-    if not lowered.isascii():
-        lowered = unidecode(lowered)
     words = [w.strip(".") for w in _VARIANT_SPLIT.split(lowered)]
     words = [w for w in words if w]
     versions: set[str] = set()
