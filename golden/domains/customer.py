@@ -145,12 +145,17 @@ MATCHING = MatchSpec(
     },
     prior=0.001,
     thresholds=Thresholds(auto=0.99, review=0.5),
-    # Blocks of more than 50 records on one key (a house number and street in one
-    # city, a Chinese brand name in one city) are compared within a window of their 20
-    # newest records. Such blocks grow with the number of customers on file and made
-    # matching cost grow with it; on 175,000 generated customers the cap of 50 (instead
-    # of 200) leaves precision, recall and F1 unchanged and compares 26 % fewer pairs.
-    max_block=50,
+    # Blocks of more than 20 records on one key (a house number and street in one
+    # city, a Chinese brand name in one city) are compared within a window of their 10
+    # newest records. Such blocks grow with the number of customers on file and make
+    # matching cost grow with it. On 174,266 generated customers (100,000 entities,
+    # seed 7, in memory) a cap of 20 with a window of 10, against 50 and 20, compares
+    # 20 % fewer pairs (386,603 against 485,988) for the same precision (0.9983) and
+    # F1 (0.9859; 10 fewer of 101,101 automatic pairs); recall of merges and review
+    # 0.9916 against 0.9918. (50 instead of 200 had compared 26 % fewer pairs with no
+    # loss either.)
+    max_block=20,
+    window=10,
 )
 
 DOMAIN = Domain(

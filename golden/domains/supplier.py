@@ -77,6 +77,15 @@ MATCHING = MatchSpec(
     },
     prior=0.001,
     thresholds=Thresholds(auto=0.99, review=0.5),
+    # Blocks of more than 20 records on one key (a common company name in one city,
+    # one postal code and house number) are compared within a window of their 10
+    # newest records, as for customers. On 174,934 generated suppliers (100,000
+    # entities, seed 7, in memory) this compares 2,012,858 candidate pairs instead of
+    # 5,073,893 (the default cap of 200 with a window of 20) for the same precision
+    # (0.9987) and F1 0.9868 against 0.9870; recall of merges and review 0.9945
+    # against 0.9961. A cap of 50 gave 3,122,130 pairs, F1 0.9868 and 0.9948.
+    max_block=20,
+    window=10,
 )
 
 DOMAIN = Domain(
