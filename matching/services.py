@@ -370,10 +370,12 @@ def store_parameters(
 
 def fingerprint(model: Model | None, canonical: Mapping[str, Any]) -> str:
     """Digest of the values the model compares: changes when, and only when, a
-    compared attribute changes."""
+    compared attribute changes. Attributes the record has no value for are left
+    out, so a comparison added for an attribute a record lacks keeps its
+    fingerprint (and a steward's not-a-match binding)."""
     attributes = sorted(model.attributes) if model is not None else sorted(canonical)
-    text = json.dumps([canonical.get(name) for name in attributes], default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    present = [[name, canonical[name]] for name in attributes if canonical.get(name) is not None]
+    return hashlib.sha256(json.dumps(present, default=str).encode()).hexdigest()
 
 
 # Matching -----------------------------------------------------------------------------
