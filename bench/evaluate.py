@@ -46,13 +46,18 @@ PRODUCTS = {
         ("abt.csv", "ABT"),
         ("buy.csv", "BUY"),
         "|",
-        {"name": "name", "description": "description"},
+        {"name": "name", "description": "description", "price": "list_price"},
     ),
     "amazon-google": (
         ("amazon.csv", "AMAZON"),
         ("google.csv", "GOOGLE"),
         "#",
-        {"title": "name", "description": "description", "manufacturer": "manufacturer"},
+        {
+            "title": "name",
+            "description": "description",
+            "manufacturer": "manufacturer",
+            "price": "list_price",
+        },
     ),
 }
 PARTIES = {"customers": "customer", "suppliers": "supplier"}

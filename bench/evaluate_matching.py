@@ -40,12 +40,22 @@ from matching.engine.blocking import group_pairs  # noqa: E402
 
 DATASETS = {
     # name: (first file, second file, separator, column → attribute)
-    "abt-buy": ("abt.csv", "buy.csv", "|", {"name": "name", "description": "description"}),
+    "abt-buy": (
+        "abt.csv",
+        "buy.csv",
+        "|",
+        {"name": "name", "description": "description", "price": "list_price"},
+    ),
     "amazon-google": (
         "amazon.csv",
         "google.csv",
         "#",
-        {"title": "name", "description": "description", "manufacturer": "manufacturer"},
+        {
+            "title": "name",
+            "description": "description",
+            "manufacturer": "manufacturer",
+            "price": "list_price",
+        },
     ),
 }
 

@@ -115,6 +115,39 @@ def test_chinese_unified_social_credit_code_is_checked():
     assert bad.issues[0]["attribute"] == "tax_id"
 
 
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("19.99", "19.99"),
+        ("19.90", "19.9"),
+        ("69.71 gbp", "69.71 GBP"),
+        ("£69.71", "69.71 GBP"),
+        ("EUR 12,50", "12.5 EUR"),
+        ("1.099,00 €", "1099 EUR"),
+        ("$1,099.00", "1099"),  # "$" names several currencies
+        ("1 234,5 CHF", "1234.5 CHF"),
+        ("0.0", "0"),
+    ],
+)
+def test_a_list_price_is_an_amount_with_an_optional_currency(raw, stored):
+    assert MATERIAL.validate({"name": "X", "list_price": raw}).canonical["list_price"] == stored
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("12 XYZ", "unknown currency 'XYZ'"),
+        ("USD 5 EUR", "two currencies"),
+        ("10.5.3", "grouped wrongly"),
+        ("-5", "not an amount"),
+        ("cheap", "not an amount"),
+    ],
+)
+def test_a_list_price_that_is_no_amount_names_the_problem(raw, reason):
+    issues = MATERIAL.validate({"name": "X", "list_price": raw}).issues
+    assert reason in issues[0]["reason"]
+
+
 def test_gtin_forms_compare_equal():
     upc = MATERIAL.validate({"name": "Turntable", "gtin": "012345678905"})
     ean13 = MATERIAL.validate({"name": "Turntable", "gtin": "0012345678905"})
@@ -132,6 +165,8 @@ def test_gtin_forms_compare_equal():
         (CUSTOMER, {"last_name": "Smith", "country": "Atlantis"}, "country"),
         (MATERIAL, {"name": "X", "gtin": "0012345678906"}, "gtin"),
         (MATERIAL, {"name": "X", "net_weight": "heavy"}, "net_weight"),
+        (MATERIAL, {"name": "X", "list_price": "12 XYZ"}, "list_price"),
+        (MATERIAL, {"name": "X", "list_price": "10.5.3"}, "list_price"),
         (SUPPLIER, {"legal_name": "X", "duns": "12345"}, "duns"),
         (CUSTOMER, {"last_name": "X", "country": "NL", "national_id": "123456789"}, "national_id"),
     ],

@@ -121,6 +121,10 @@ def test_title_words_levels(a, b, level):
         ({"name": "ARCserve r11.5 agent"}, {"name": "ARCserve r11.5 suite"}, "null"),
         ({"name": "Exceed 2007 w/1yr maintenance"}, {"name": "Total Protection w/1yr gold"}, "null"),
         ({"name": "Hub USB2.0 MP3"}, {"name": "Player USB2.0 MP3"}, "null"),
+        ({"name": "Fingerstyle Artistry - 2-DVD Set"}, {"name": "Human Body 360", "description": "this 2-dvd set features"}, "null"),
+        ({"name": "Hoyle Card Games Win2000"}, {"name": "Encore Aquarium Win2000"}, "null"),
+        ({"name": "Data Protector for 5 Win NT/2000/XP"}, {"name": "Typing Instructor (Win 98 ME NT 2000 XP)"}, "null"),
+        ({"name": "Rumba Web to Host AS400"}, {"name": "SmarTerm Office", "description": "access to AS/400"}, "null"),
     ],
 )  # fmt: skip
 def test_product_code_levels(a, b, level):
@@ -349,3 +353,114 @@ def test_a_short_title_shares_a_word_key_with_a_long_title_that_names_the_vendor
         "word:strike",
         "word:terror",
     }
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ({"manufacturer": "Aspyr Media, Inc.", "name": "Prey"}, {"manufacturer": "ASPYR MEDIA", "name": "Prey"}, "exact"),
+        ({"manufacturer": "Strategy First", "name": "Great Invasions"}, {"name": "Strategy First Inc. Great Invasions"}, "in_title"),
+        # The maker's first word names it: "Aspyr" of "Aspyr Media".
+        ({"manufacturer": "Aspyr Media", "name": "Call of Duty Deluxe (Mac)"}, {"name": "Aspyr Call of Duty Deluxe"}, "in_title"),
+        ({"name": "Encore Software 10565 - Hoyle Card Games 2007"}, {"manufacturer": "Encore", "name": "Hoyle Card Games 2007"}, "in_title"),
+        # A maker the other title does not name, or none at all: nothing to compare.
+        ({"manufacturer": "Topics Entertainment", "name": "Instant Immersion French"}, {"name": "Instant Immers French DLX"}, "null"),
+        ({"name": "Great Invasions"}, {"name": "Strategy First Great Invasions"}, "null"),
+        ({"manufacturer": "Adobe", "name": "Photoshop"}, {"manufacturer": "Corel", "name": "Photoshop"}, "else"),
+        ({"manufacturer": "Adobe"}, {}, "null"),
+    ],
+)  # fmt: skip
+def test_maker_levels(a, b, level):
+    assert level_name(c.Maker("manufacturer", "name"), a, b) == level
+    assert level_name(c.Maker("manufacturer", "name"), b, a) == level
+
+
+def test_title_words_leave_out_the_words_that_name_the_other_records_maker():
+    plain, branded = c.TitleWords("name"), c.TitleWords("name", brand="manufacturer")
+    short = {"name": "Great Invasions", "manufacturer": "Strategy First"}
+    long = {"name": "Strategy First Inc. Great Invasions"}
+    assert level_name(plain, short, long) == "contained>=0.8"
+    assert level_name(branded, short, long) == "dice>=0.8"
+    assert level_name(branded, long, short) == "dice>=0.8"
+    # Only the maker's words (and a legal form after them) are forgiven, not another
+    # brand's.
+    other = {"name": "Great Invasions", "manufacturer": "Encore"}
+    without_legal_form = {"name": "Strategy First Great Invasions"}
+    assert level_name(branded, other, long) == "dice>=0.6,contained>=0.8"
+    assert level_name(plain, other, without_legal_form) == "dice>=0.6,contained>=0.8"
+    # A title that is nothing but the other record's maker shares few words.
+    assert level_name(branded, {"name": "Strategy First"}, short) == "else"
+
+
+def test_platform_and_media_words_weigh_little_in_titles():
+    comparison = c.TitleWords("name")
+    level = level_name(
+        comparison,
+        {"name": "Hoyle Card Games 2007"},
+        {"name": "Hoyle Card Games 2007 - Win 98 ME 2000 XP Jewel"},
+    )
+    assert level == "dice>=0.8"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("19.99", "19.99", "exact"),
+        ("19.99", "18.97", "within0.1"),
+        ("39.99", "45.99", "within0.25"),
+        ("29.99", "16.99", "within0.5"),
+        ("29.99", "4.99", "else"),
+        # An unknown price written as zero is no price.
+        ("0", "25.97", "null"),
+        ("0.0", "0", "null"),
+        # One currency, or a currency and an amount without one.
+        ("69.71 GBP", "69.71 GBP", "exact"),
+        ("69.71 GBP", "72", "within0.1"),
+        ("69.71 GBP", "69.71 USD", "null"),
+    ],
+)
+def test_list_price_levels(a, b, level):
+    comparison = c.Price("list_price", tolerances=(0.1, 0.25, 0.5))
+    assert level_name(comparison, {"list_price": a}, {"list_price": b}) == level
+
+
+def test_maker_levels_vectorised_equal_one_by_one():
+    comparison = c.Maker("manufacturer", "name")
+    records = [
+        {"name": "Great Invasions", "manufacturer": "Strategy First"},
+        {"name": "Strategy First Inc. Great Invasions"},
+        {"name": "Great Invasions", "manufacturer": "Strategy First, Inc."},
+        {"name": "Great Invasions", "manufacturer": "Encore"},
+        {"name": "Great Invasions"},
+        {},
+    ]
+    features = [comparison.prepare(r) for r in records]
+    left = [a for a in features for _ in features]
+    right = [b for _ in features for b in features]
+    assert comparison.levels_of(left, right).tolist() == [
+        comparison.level(a, b) for a, b in zip(left, right, strict=True)
+    ]
+
+
+def test_maker_in_title_and_close_prices_merge_what_the_titles_alone_leave_in_review():
+    model = MATCHING.model()
+    amazon = {
+        "name": "Webroot Desktop Firewall",
+        "manufacturer": "Webroot Software",
+        "list_price": "29.99",
+    }
+    google = {
+        "name": "Webroot Software Inc 54210 - Webroot Desktop Firewall - Firewall - PC",
+        "list_price": "25.97",
+    }
+    titles_only = model.score(
+        model.prepare({"name": amazon["name"]}), model.prepare({"name": google["name"]})
+    )
+    everything = model.score(model.prepare(amazon), model.prepare(google))
+    assert everything.weight > titles_only.weight + 2
+    levels = {item.comparison: item.level for item in everything.contributions}
+    assert levels["manufacturer"] == "in_title"
+    assert levels["list_price"] == "within0.25"
+    # Far apart prices are evidence against.
+    cheap = dict(google, list_price="4.99")
+    assert model.score(model.prepare(amazon), model.prepare(cheap)).weight < everything.weight - 3

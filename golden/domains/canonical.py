@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit, urlunsplit
@@ -177,6 +178,71 @@ def decimal(value: str, context: Context) -> str:
         raise InvalidValue("must be a non-negative number")
     normalised = number.normalize()
     return f"{normalised:f}"
+
+
+# Currency signs that name one currency. "$" and "¥" name several, so they give an
+# amount without a currency.
+CURRENCY_SIGNS = {"€": "EUR", "£": "GBP", "₹": "INR", "₩": "KRW", "₽": "RUB", "₺": "TRY"}
+_MONEY = re.compile(
+    r"(?P<before>[A-Za-z]{3}|[^\d\s.,+-])?\s*"
+    r"(?P<amount>\d[\d.,' ]*)"
+    r"\s*(?P<after>[A-Za-z]{3}|[^\d\s.,+-])?"
+)
+
+
+def money(value: str, context: Context) -> str:
+    """An amount with an optional ISO 4217 currency: "19.99", "69.71 GBP". Accepts
+    the code or a sign naming one currency before or after the amount ("£69.71",
+    "69.71 gbp", "EUR 12,50", "$1,099.00"), thousands separators and a decimal comma.
+    """
+    match = _MONEY.fullmatch(value.strip())
+    if match is None:
+        raise InvalidValue("not an amount of money (e.g. 19.99 or 19.99 EUR)")
+    before, after = match["before"], match["after"]
+    if before and after:
+        raise InvalidValue("two currencies")
+    currency = ""
+    sign = before or after
+    if sign:
+        if len(sign) == 3:
+            found = pycountry.currencies.get(alpha_3=sign.upper())
+            if found is None:
+                raise InvalidValue(f"unknown currency {sign!r} (ISO 4217 code expected)")
+            currency = found.alpha_3
+        elif sign in CURRENCY_SIGNS:
+            currency = CURRENCY_SIGNS[sign]
+        elif sign not in "$¥":
+            raise InvalidValue(f"unknown currency sign {sign!r}")
+    amount = _amount(match["amount"])
+    return f"{amount} {currency}" if currency else amount
+
+
+def _amount(text: str) -> str:
+    text = text.replace(" ", "").replace("'", "")
+    comma, dot = text.rfind(","), text.rfind(".")
+    if comma >= 0 and dot >= 0:
+        # The later separator is the decimal one: "1,099.00", "1.099,00".
+        thousands, point = (",", ".") if dot > comma else (".", ",")
+        whole, _, fraction = text.rpartition(point)
+        text = _ungrouped(whole, thousands) + "." + fraction
+    elif comma >= 0 and (text.count(",") > 1 or len(text) - comma - 1 == 3):
+        text = _ungrouped(text, ",")  # "1,099" groups thousands
+    elif comma >= 0:
+        text = text.replace(",", ".")  # "12,50": a decimal comma
+    elif text.count(".") > 1:
+        text = _ungrouped(text, ".")  # "1.234.567"
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise InvalidValue("not an amount of money") from None
+    return f"{number.normalize():f}"
+
+
+def _ungrouped(text: str, separator: str) -> str:
+    first, *groups = text.split(separator)
+    if not first or len(first) > 3 or any(len(group) != 3 for group in groups):
+        raise InvalidValue(f"digits grouped wrongly by {separator!r}")
+    return first + "".join(groups)
 
 
 def iban_number(value: str, context: Context) -> str:

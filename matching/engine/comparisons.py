@@ -198,6 +198,52 @@ class Text(Comparison):
         return result
 
 
+class Maker(Text):
+    """The maker of a product, also when only one record names it in a field of its
+    own and the other puts it in its title ("Strategy First Inc. Great Invasions"
+    against "Great Invasions", made by Strategy First): a level of its own, between
+    a similar maker and a different one. Without a maker on either side there is
+    nothing to compare."""
+
+    def __init__(self, attribute: str = "manufacturer", title: str = "name", *, label: str = ""):
+        super().__init__(attribute, key=_maker_key, label=label)
+        self.title = title
+        self.attributes = (attribute, title)
+        label = label or attribute.replace("_", " ")
+        *graded, different = self.levels
+        self.levels = (
+            *graded,
+            Level("in_title", f"one record names no {label}, the other's appears in its title"),
+            different,
+        )
+
+    def prepare(self, values):
+        key = _maker_key(_first(values, self.name))
+        words = frozenset(n.title_words(_first(values, self.title)[:600]))
+        if not key and not words:
+            return None
+        # The maker's first word is its name ("Aspyr" of "Aspyr Media").
+        first = key.split()[0] if key else ""
+        return (key, "", frozenset((first,)) if len(first) >= 3 else frozenset(), words)
+
+    def compare(self, a, b):
+        if a[0] and b[0]:
+            return super().compare(a, b)
+        # One maker at most: is it named in the other record's title?
+        named, title = (a[2], b[3]) if a[0] else (b[2], a[3])
+        if named and named <= title:
+            return self.else_level - 1
+        return 0
+
+    def levels_of(self, pairs_a, pairs_b):
+        # One pair at a time: most pairs have one maker at most, not two to score.
+        return Comparison.levels_of(self, pairs_a, pairs_b)
+
+
+def _maker_key(text: str) -> str:
+    return " ".join(n.title_words(n.company_name(text).core))
+
+
 class PersonName(Comparison):
     """Given and family name together, so that swapped names, nicknames ("Bill" for
     "William") and typos are each recognised for what they are."""
@@ -375,6 +421,29 @@ class Numeric(Comparison):
         return self.else_level
 
 
+class Price(Numeric):
+    """Prices close in relative terms, in one currency: an amount with an optional
+    ISO 4217 code ("69.71 GBP", as ``canonical.money`` writes it). Amounts in two
+    different currencies are not compared (no exchange rate is assumed); an amount
+    without a currency is compared with any. A price of zero or less is no price
+    (listings write 0 for "not known")."""
+
+    def prepare(self, values):
+        amount, _, currency = _first(values, self.name).partition(" ")
+        try:
+            number = float(amount.replace(",", "."))
+        except ValueError:
+            return None
+        if not math.isfinite(number) or number <= 0:
+            return None
+        return (number, currency.upper())
+
+    def compare(self, a, b):
+        if a[1] and b[1] and a[1] != b[1]:
+            return 0
+        return super().compare(a[0], b[0])
+
+
 class Address(Comparison):
     """Street, house number, postal code and city as one piece of evidence (they are
     not independent of each other)."""
@@ -513,10 +582,25 @@ def _metaphone(text: str) -> str:
     return " ".join(jellyfish.metaphone(word) for word in words)
 
 
+# Platforms a listing names or leaves out at will ("win 98 me 2000 xp", the "rom" of "cd-rom",
+# "jewel case"): they hardly tell products apart (``Variant`` compares platforms on
+# their own). "DVD", "CD" and "case" stay full words: in electronics they name the
+# product ("DVD player", "laptop case").
+_PLATFORM_WORDS = frozenset(
+    {"win", "windows", "xp", "vista", "mac", "macintosh", "osx", "os", "pc", "nt", "me"}
+    | {"95", "98", "2000", "linux", "rom", "cdrom", "dvdrom", "jewel"}
+)
+
+
+_LEGAL_FORM_WORDS = frozenset({"inc", "corp", "corporation", "ltd", "limited", "llc", "co", "gmbh"})
+
+
 def _title_word_weight(word: str) -> float:
     """How telling a title word is, without corpus statistics: words with digits
     (model numbers, versions) count double, long words half again, one- and
     two-letter words half."""
+    if word in _PLATFORM_WORDS:
+        return 0.25
     weight = 1.0
     if any(c.isdigit() for c in word):
         weight += 1.0
@@ -532,11 +616,17 @@ class TitleWords(Comparison):
     (words with digits and long words weigh more, see ``_title_word_weight``).
     Two measures: the weighted Dice overlap (shared weight against both titles'
     weight) and the containment (shared weight against the shorter title's weight),
-    which forgives one title listing more details than the other."""
+    which forgives one title listing more details than the other.
 
-    def __init__(self, attribute: str = "name", *, label: str = "title"):
+    With ``brand`` (the maker's attribute), words of one title that only name the
+    other record's maker ("Phantom EFX Reel Deal Slots" against "Reel Deal Slots"
+    made by Phantom EFX) are left out of that pair's comparison: one listing puts
+    the brand in its title, the other in a field of its own."""
+
+    def __init__(self, attribute: str = "name", *, label: str = "title", brand: str = ""):
         self.name = attribute
-        self.attributes = (attribute,)
+        self.brand = brand
+        self.attributes = (attribute, brand) if brand else (attribute,)
         self.levels = (
             NULL,
             Level("exact", f"same words in the {label}"),
@@ -555,13 +645,25 @@ class TitleWords(Comparison):
         if not words:
             return None
         weights = {word: _title_word_weight(word) for word in words}
-        return (frozenset(words), weights, sum(weights.values()))
+        brand = frozenset()
+        if self.brand:
+            brand = frozenset(n.title_words(n.company_name(_first(values, self.brand)).core))
+            if brand:
+                # A title naming the maker often adds its legal form ("Encore Inc").
+                brand |= _LEGAL_FORM_WORDS
+        return (frozenset(words), weights, sum(weights.values()), brand)
 
     def compare(self, a, b):
-        words_a, weights_a, total_a = a
-        words_b, _, total_b = b
+        words_a, weights_a, total_a, brand_a = a
+        words_b, weights_b, total_b, brand_b = b
         if words_a == words_b:
             return 1
+        if brand_a or brand_b:
+            # Words naming the other record's maker, absent from the other title.
+            total_a -= sum(weights_a[word] for word in (words_a - words_b) & brand_b)
+            total_b -= sum(weights_b[word] for word in (words_b - words_a) & brand_a)
+            if total_a <= 0 or total_b <= 0:
+                return 7
         shared = sum(weights_a[word] for word in words_a & words_b)
         dice = 2 * shared / (total_a + total_b)
         contained = shared / min(total_a, total_b)
@@ -611,9 +713,11 @@ _RELEASE_OR_TERM = re.compile(
 
 # Codes that are words of another kind: ordinal ranges ("4th-6th",
 # "preschool-1st"), dimensions ("2D/3D"), platforms and interfaces ("Win32",
-# "x64", "USB2.0", "MP3").
+# "x64", "Win2000", "NT/2000/XP", "AS/400", "USB2.0", "MP3"), counts of discs ("2-DVD
+# set").
 _NOT_A_CODE = re.compile(
-    r"(?:[A-Z]*\d{1,2}(?:ST|ND|RD|TH))+|(?:\dD)+|(?:WIN|X|IA)(?:32|64)|USB\d+|MP\d"
+    r"(?:[A-Z]*\d{1,2}(?:ST|ND|RD|TH))+|(?:\dD)+|(?:WIN|X|IA)(?:32|64)"
+    r"|(?:WIN|NT|XP|ME|VISTA|2000|2003|2K|95|98)+|AS400|USB\d+|MP\d|\d{1,2}(?:DVD|CD)S?"
 )
 
 
@@ -684,7 +788,14 @@ class ProductCodes(Comparison):
         runs = set().union(*(_digit_runs(code) for code in maximal)) if maximal else set()
         # Everything the record names, but not the shortened forms of its title codes.
         named = maximal | (other_codes - title_codes)
-        spelled = frozenset(n.spelled_codes(_first(values, self.title))) - title_codes
+        spelled = (
+            frozenset(
+                code
+                for code in n.spelled_codes(_first(values, self.title))
+                if not _NOT_A_CODE.fullmatch(code)
+            )
+            - title_codes
+        )
         return (maximal, frozenset(title_codes), frozenset(named), runs, spelled)
 
     def compare(self, a, b):
@@ -1195,11 +1306,12 @@ class ProductTitle(Comparison):
         *,
         label: str = "title",
         code_label: str = "model number",
+        brand: str = "",
     ):
         self.name = "product_title"
         self.codes = ProductCodes(title, others, label=code_label)
-        self.words = TitleWords(title, label=label)
-        self.attributes = self.codes.attributes
+        self.words = TitleWords(title, label=label, brand=brand)
+        self.attributes = tuple(dict.fromkeys(self.codes.attributes + self.words.attributes))
         c, t = code_label, label
         self.levels = (
             NULL,
