@@ -100,6 +100,17 @@ def _converter(field):
     return convert
 
 
+def array_param(values: Sequence[Any]) -> str | list:
+    """An array parameter for PostgreSQL: integers as one array literal ("{1,2,3}"),
+    which the driver quotes in a single call instead of value by value (16,000
+    blocking codes: 13 ms against 40 ms, most of it in Python); other values as a
+    list. The server reads the literal as an array of the type the query needs."""
+    values = list(values)
+    if values and all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return values
+
+
 def _orjson_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 

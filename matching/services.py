@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from rbloom import Bloom
 
-from golden.bulk import insert_values
+from golden.bulk import array_param, insert_values
 from golden.domains import Domain
 from golden.models import GoldenRecord, SourceRecord, SourceSystem
 
@@ -618,7 +618,7 @@ def lock_keys(domain: Domain, keys: Iterable[str]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(pg_advisory_xact_lock(%s, slot)) FROM unnest(%s::integer[]) AS slot",
-            [IDENTITY_LOCK_CLASS, slots],
+            [IDENTITY_LOCK_CLASS, array_param(slots)],
         )
 
 
@@ -661,7 +661,7 @@ def _blocked_on_file(keys: set[int], spec) -> list[tuple[int, int]]:
                 f"CROSS JOIN LATERAL (SELECT bk.source_record_id FROM {table} bk "
                 f"WHERE bk.code = k.code ORDER BY bk.source_record_id DESC LIMIT %s) x "
                 f"ORDER BY 1, 2 DESC",
-                [sorted(keys), limit],
+                [array_param(sorted(keys)), limit],
             )
             found.extend(cursor.fetchall())
         else:
@@ -958,7 +958,7 @@ def _value_query(sql: str, values: list, params: Sequence = ()) -> list[tuple]:
     found: list[tuple] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(sql.format(match="= ANY(%s)"), [*params, values])
+            cursor.execute(sql.format(match="= ANY(%s)"), [*params, array_param(values)])
             found.extend(cursor.fetchall())
         elif connection.vendor == "sqlite":
             base = sql.replace("%s", "?")  # these statements hold no other percent sign

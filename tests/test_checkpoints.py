@@ -118,3 +118,12 @@ def test_the_limit_is_restored_after_an_error_broke_the_transaction(wal_database
             database.needs_rollback = True  # as atomic() marks it on such an error
 
     assert autocheckpoint(database) == 1000
+
+
+def test_array_parameters_are_literals_for_integers_only():
+    assert bulk.array_param([3, 1, 2]) == "{3,1,2}"
+    assert bulk.array_param(iter([7])) == "{7}"
+    assert bulk.array_param(["a", "b"]) == ["a", "b"]
+    assert bulk.array_param([1, "1"]) == [1, "1"]
+    assert bulk.array_param([True, 2]) == [True, 2]
+    assert bulk.array_param([]) == []

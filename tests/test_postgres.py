@@ -165,3 +165,22 @@ def test_the_lookup_runs_as_a_prepared_statement(client):
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert any("golden_sourcerecord sr" in text and "source_key = $3" in text for text in prepared)
+
+
+def test_array_parameters_select_by_integers_and_by_text():
+    system = SourceSystem.objects.create(code="ARR", name="Arrays")
+    results = [
+        upsert_source_record(
+            system=system,
+            domain="customer",
+            source_key=key,
+            payload={"kind": "organization", "organization_name": f"Array Test {key}"},
+        )
+        for key in ("plain", 'with "quote', "with,comma", "{brace}")
+    ]
+    ids = [result.source_record_id for result in results]
+    by_id = SourceRecord.objects.filter(pk__any_of=[ids[0], ids[2], 10**15])
+    assert sorted(record.pk for record in by_id) == sorted([ids[0], ids[2]])
+    keys = ['with "quote', "with,comma", "{brace}"]
+    by_key = SourceRecord.objects.filter(source_key__any_of=keys)
+    assert sorted(record.source_key for record in by_key) == sorted(keys)

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Field, ForeignObject, Lookup, QuerySet
 
 from .. import survivorship
+from ..bulk import array_param
 from ..domains import get_domain
 from ..models import AttributeOverride, GoldenRecord, SourceRecord, SourceSystem
 
@@ -29,7 +30,7 @@ class AnyOf(Lookup):
     prepare_rhs = False
 
     def get_db_prep_lookup(self, value, connection):
-        return "%s", [list(value)]
+        return "%s", [array_param(value)]
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
