@@ -77,6 +77,12 @@ def main() -> None:
         action="store_true",
         help="declare each source system to hold every entity once (as each benchmark file does)",
     )
+    parser.add_argument(
+        "--misses",
+        type=Path,
+        help="write the true pairs neither merged nor offered for review to this CSV, "
+        "with their probability, shared blocking keys and rank among the candidates",
+    )
     options = parser.parse_args()
     if options.dataset in PRODUCTS and options.path is None:
         parser.error(f"{options.dataset} needs the benchmark folder")
@@ -216,7 +222,9 @@ def run(options, domain: str, files, labels, database: str) -> None:
         print(f"{system}: {out.getvalue().strip().splitlines()[0]}")
     elapsed = time.perf_counter() - started
     print(f"dataset {options.dataset}: {sum(1 for _ in labels):,} labelled records")
-    report(domain, labels, elapsed, "import (default parameters)")
+    missed = report(domain, labels, elapsed, "import (default parameters)")
+    if options.misses:
+        write_misses(options.misses, domain, missed)
     if options.train:
         started = time.perf_counter()
         call_command("train_matcher", "--domain", domain, stdout=io.StringIO())
@@ -269,6 +277,82 @@ def report(domain: str, labels, seconds: float, title: str) -> None:
         f"({len(reviewed):,} review items)"
     )
     print(f"  time {seconds:.1f} s, peak memory {peak:.0f} MB")
+    return truth - predicted - review_pairs
+
+
+def write_misses(path: Path, domain_name: str, missed: set) -> None:
+    """One row per missed true pair: why it was missed (no shared blocking key, a
+    probability below the review threshold, or stronger candidates ahead of it)."""
+    from golden.domains import get_domain
+    from golden.models import SourceRecord
+    from matching import services
+
+    domain = get_domain(domain_name)
+    model = services.current_model(domain)
+    records = {
+        (record.system.code, record.source_key): record
+        for record in SourceRecord.objects.filter(domain=domain_name, retired=False).select_related(
+            "system"
+        )
+    }
+    keys = {name: services.record_keys(domain, r.canonical) for name, r in records.items()}
+    features = {name: model.prepare(r.canonical) for name, r in records.items()}
+    by_code = defaultdict(set)
+    for name, record_keys in keys.items():
+        for code in record_keys.blocking:
+            by_code[code].add(name)
+
+    def rank(record, partner) -> tuple[int, int]:
+        """The partner's rank among the other systems' records sharing a key with
+        ``record``, by probability (1 = best), and how many such candidates."""
+        others = {
+            name for code in keys[record].blocking for name in by_code[code] if name[0] != record[0]
+        }
+        if partner not in others:
+            return 0, len(others)
+        mine = model.score(features[record], features[partner]).probability
+        ahead = sum(
+            1
+            for name in others
+            if name != partner and model.score(features[record], features[name]).probability > mine
+        )
+        return ahead + 1, len(others)
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "record_a",
+                "record_b",
+                "name_a",
+                "name_b",
+                "probability",
+                "shared_keys",
+                "rank_for_a",
+                "rank_for_b",
+                "candidates_a",
+                "candidates_b",
+            ]
+        )
+        for a, b in sorted(missed):
+            score = model.score(features[a], features[b])
+            rank_a, count_a = rank(a, b)
+            rank_b, count_b = rank(b, a)
+            writer.writerow(
+                [
+                    ":".join(a),
+                    ":".join(b),
+                    domain.display_name(records[a].canonical),
+                    domain.display_name(records[b].canonical),
+                    f"{score.probability:.4f}",
+                    len(keys[a].blocking & keys[b].blocking),
+                    rank_a,
+                    rank_b,
+                    count_a,
+                    count_b,
+                ]
+            )
+    print(f"  {len(missed):,} missed true pairs written to {path}")
 
 
 def pairs_of(cluster_of) -> set:

@@ -9,7 +9,7 @@ from matching.engine import comparisons as c
 from matching.engine import training
 from matching.engine.batch import link_in_order
 from matching.engine.clustering import decide
-from matching.engine.linking import Linker
+from matching.engine.linking import Exclusivity, Linker
 from matching.engine.scoring import Model, Thresholds, default_parameters, probability_of
 
 
@@ -320,3 +320,89 @@ def test_no_exclusivity_evidence_when_a_rival_is_close():
     decision = linker.decide(1)
     assert not decision.attaches
     assert decision.review[0].probability == pytest.approx(probability_of(5.18), abs=1e-3)
+
+
+def test_lowered_clusters_are_offered_below_the_review_threshold_and_beyond_the_cap():
+    thresholds = Thresholds(auto=0.99, review=0.5)
+    candidates = {f"C{i}": {f"m{i}": 0.9 - i / 100} for i in range(4)}
+    candidates["low"] = {"x": 0.02}
+    plain = decide(candidates, thresholds)
+    assert [item.cluster for item in plain.review] == ["C0", "C1", "C2"]
+    offered = decide(candidates, thresholds, lowered={"low": 0.01})
+    assert [item.cluster for item in offered.review] == ["C0", "C1", "C2", "low"]
+    assert offered.review[-1].probability == 0.02
+    # Below its own floor a lowered cluster stays out.
+    assert "low" not in [
+        i.cluster for i in decide(candidates, thresholds, lowered={"low": 0.03}).review
+    ]
+
+
+def test_review_last_clusters_come_after_the_others_whatever_their_probability():
+    thresholds = Thresholds(auto=0.99, review=0.5)
+    candidates = {"own": {"a": 0.95}, "B": {"b": 0.6}, "C": {"c": 0.7}}
+    decision = decide(candidates, thresholds, review_last={"own"})
+    assert [item.cluster for item in decision.review] == ["C", "B", "own"]
+    # Taken by the rest, the cap leaves no place for it.
+    crowded = {**candidates, "D": {"d": 0.55}}
+    assert "own" not in [i.cluster for i in decide(crowded, thresholds, review_last={"own"}).review]
+
+
+def counterpart_records():
+    """Group A holds records 0 and 1; group B records 2 and 3. Record 2 has no
+    e-mail: 0.41 with record 0 (same name), 0.039 with record 1 (near name). The
+    tests add no bits for a clear best match, to see the review floor alone."""
+    return [
+        ("A", {"email": "one@x.com", "name": "Anna Berg"}),
+        ("A", {"email": "two@x.com", "name": "Anna Bergh"}),
+        ("B", {"name": "Anna Berg"}),
+        ("B", {"email": "two@x.com", "name": "Anna Bergh"}),  # record 1's own match
+    ]
+
+
+def place_counterpart(pairs, exclusivity, groups=True, records=None):
+    model = small_model(Thresholds(auto=0.99, review=0.5))
+    records = records or counterpart_records()
+    features = [model.prepare(values) for _, values in records]
+    linker = Linker(
+        model,
+        features,
+        np.array(pairs),
+        groups=[g for g, _ in records] if groups else None,
+        exclusivity=exclusivity,
+    )
+    linker.assign(0, "C0")
+    linker.assign(1, "C1")
+    return linker.decide(2)
+
+
+def test_best_counterpart_is_offered_for_review_below_the_threshold():
+    pairs = [(0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3)]
+    offered = place_counterpart(pairs, Exclusivity(weight=0.0, review=0.01))
+    assert not offered.attaches
+    assert [item.cluster for item in offered.review] == ["C0"]
+    assert offered.review[0].probability == pytest.approx(probability_of(-0.5), abs=1e-3)
+    # Record 1 has a stronger partner in group B (record 3): C1 at 0.039 is not
+    # record 2's counterpart either way.
+    assert "C1" not in [item.cluster for item in offered.review]
+    # Without the setting, or without once-only groups, 0.41 is below the threshold.
+    assert place_counterpart(pairs, Exclusivity(weight=0.0)).review == ()
+    assert place_counterpart(pairs, Exclusivity(weight=0.0, review=0.01), groups=False).review == ()
+
+
+def test_a_record_that_is_its_partners_best_is_offered_too():
+    # Without the pair (1, 3), record 2 is the best group-B record record 1 has.
+    pairs = [(0, 1), (0, 2), (1, 2), (0, 3), (2, 3)]
+    offered = place_counterpart(pairs, Exclusivity(weight=0.0, review=0.01))
+    assert [item.cluster for item in offered.review] == ["C0", "C1"]
+    # The floor still holds: from 0.05, the 0.039 pair is not offered.
+    assert [
+        i.cluster for i in place_counterpart(pairs, Exclusivity(weight=0.0, review=0.05)).review
+    ] == ["C0"]
+
+
+def test_counterparts_tied_for_best_are_all_offered():
+    records = counterpart_records()
+    records[1] = ("A", {"email": "three@x.com", "name": "Anna Berg"})  # as good as record 0
+    pairs = [(0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3)]
+    offered = place_counterpart(pairs, Exclusivity(weight=0.0, review=0.01), records=records)
+    assert sorted(item.cluster for item in offered.review) == ["C0", "C1"]

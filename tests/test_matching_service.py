@@ -29,6 +29,7 @@ from golden.domains import DOMAINS
 from golden.models import GoldenRecord, JournalEntry, SourceRecord
 from golden.services import Outcome, SourceInput, upsert_source_record, upsert_source_records
 from matching import reviews, services
+from matching.engine.linking import Exclusivity
 from matching.models import BlockingKey, MatchKey, MatchParameters, ReviewItem
 
 from .invariants import assert_invariants, partition
@@ -459,6 +460,29 @@ def test_no_extra_evidence_when_the_best_match_is_not_clear(erp, crm):
     for item in items:
         assert item.probability == pytest.approx(0.876, abs=0.001)
         assert "exclusive" not in {entry["comparison"] for entry in item.explanation}
+
+
+@pytest.mark.parametrize("floor", [None, 0.1])
+def test_best_counterparts_go_to_review_from_a_lower_probability(erp, crm, monkeypatch, floor):
+    spec = dataclasses.replace(SPEC, exclusivity=Exclusivity(review=floor))
+    monkeypatch.setitem(
+        DOMAINS, "material", dataclasses.replace(DOMAINS["material"], matching=spec)
+    )
+    holds_once(erp, crm)
+    put(erp, "M1", name="Turbo pumps")
+    put(erp, "M2", name="Turbo pumpe")
+    put(erp, "M3", name="Vacuum valve")
+    # Near names only: 0.168 with each ERP pump, below the review threshold (0.6);
+    # two rivals as good, so no clear best match either.
+    third = put(crm, "X9", name="Turbo pump")
+
+    offered = {pair: p for pair, p in pending().items() if "X9" in pair}
+    if floor is None:
+        assert offered == {} and not third.queued_for_review
+    else:
+        assert third.queued_for_review and third.outcome != Outcome.ATTACHED
+        assert offered == {("M1", "X9"): 0.168, ("M2", "X9"): 0.168}
+    assert_invariants()
 
 
 def test_without_the_declaration_a_doubtful_pair_stays_doubtful(erp, crm):

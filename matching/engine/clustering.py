@@ -48,13 +48,17 @@ def decide(
     vetoed: frozenset[Hashable] | set[Hashable] = frozenset(),
     order: Mapping[Hashable, object] | None = None,
     review_only: frozenset[Hashable] | set[Hashable] = frozenset(),
+    lowered: Mapping[Hashable, float] | None = None,
+    review_last: frozenset[Hashable] | set[Hashable] = frozenset(),
 ) -> Decision:
     """Where a record goes, given ``candidates``: cluster → {member → probability
     that the record and the member are one entity}, covering every live member of
     each candidate cluster. ``vetoed`` are members a steward declared not to be
     the record's match; ``order`` ranks clusters for ties (smaller = older);
     ``review_only`` clusters may be offered to stewards but never joined
-    automatically."""
+    automatically; ``lowered`` gives clusters a review threshold below the usual one
+    (they are offered for review from it); ``review_last`` clusters are offered only
+    in the places for review left after the others (whatever their probability)."""
     qualified: list[tuple[float, object, Hashable, Hashable, float]] = []
     doubtful: list[ReviewCandidate] = []
     for cluster, members in candidates.items():
@@ -68,9 +72,9 @@ def decide(
             average = sum(members.values()) / len(members)
             rank = order.get(cluster, cluster) if order is not None else cluster
             qualified.append((average, rank, cluster, best_member, best))
-        elif best >= thresholds.review:
+        elif best >= thresholds.review or (lowered and best >= lowered.get(cluster, 2.0)):
             doubtful.append(ReviewCandidate(cluster, best_member, best))
-    review = sorted(doubtful, key=lambda item: -item.probability)
+    review = sorted(doubtful, key=lambda item: (item.cluster in review_last, -item.probability))
     if qualified:
         qualified.sort(key=lambda item: (-item[0], _sortable(item[1])))
         _, _, cluster, member, probability = qualified[0]
@@ -81,10 +85,19 @@ def decide(
             cluster=cluster,
             member=member,
             probability=probability,
-            review=tuple(review[:MAX_REVIEW_CANDIDATES]),
+            review=_offered(review, lowered),
         )
     top = review[0].probability if review else 0.0
-    return Decision("new", probability=top, review=tuple(review[:MAX_REVIEW_CANDIDATES]))
+    return Decision("new", probability=top, review=_offered(review, lowered))
+
+
+def _offered(review: list[ReviewCandidate], lowered) -> tuple[ReviewCandidate, ...]:
+    """The first :data:`MAX_REVIEW_CANDIDATES`, and every cluster with a lowered
+    threshold beyond them (a best counterpart is always offered)."""
+    kept = review[:MAX_REVIEW_CANDIDATES]
+    if lowered:
+        kept += [item for item in review[MAX_REVIEW_CANDIDATES:] if item.cluster in lowered]
+    return tuple(kept)
 
 
 def _neg(value):

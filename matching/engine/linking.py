@@ -17,7 +17,12 @@ offered for review). And when a cluster is the record's clear best match both wa
 that competes for the cluster's members, is at least ``margin`` bits weaker), that
 exclusivity is evidence of its own: ``weight`` bits are added, shown in the
 explanation like any comparison. One-to-one structure is the strongest hint two
-duplicate-free catalogues give, and the one a pairwise score cannot see.
+duplicate-free catalogues give, and the one a pairwise score cannot see. With
+``review`` set, a cluster that is the record's best candidate among those holding
+another once-only system's record, or whose such member finds the record the best
+of its group, is offered for review from that lower probability: between two
+duplicate-free catalogues, a record's best counterpart deserves a look even when
+the pair alone looks unlikely.
 
 Records are numbered ``0..n-1``. Records already on file come with their cluster;
 the others are placed by :meth:`Linker.place`, in increasing order. A pair links a
@@ -47,6 +52,9 @@ class Exclusivity:
     margin: float = 3.0
     #: Bits added to a clear best match.
     weight: float = 4.0
+    #: When set, the probability from which a best counterpart (see the module
+    #: documentation) is offered for review, below the review threshold.
+    review: float | None = None
 
     def contribution(self) -> Contribution:
         return Contribution(
@@ -148,6 +156,8 @@ class Linker:
             if allowed is None or allowed(cluster)
         }
         review_only: set[Hashable] = set()
+        lowered: dict[Hashable, float] = {}
+        own_only: set[Hashable] = set()
         group = self.groups[record] if self.groups is not None else None
         self._exclusive.pop(record, None)
         if group is not None:
@@ -156,7 +166,19 @@ class Linker:
                 for cluster in found
                 if any(self.groups[m] == group for m in self.members[cluster] if m != record)
             }
-            best = self._clear_best(record, group, found, review_only, vetoed)
+            # Clusters of the record's own once-only system alone: a duplicate there
+            # contradicts the declaration, so they come after every other candidate.
+            own_only = {
+                cluster
+                for cluster in review_only
+                if all(self.groups[m] == group for m in self.members[cluster] if m != record)
+            }
+            strength = self._open_strength(found, review_only, vetoed)
+            if self.exclusivity.review is not None:
+                lowered = dict.fromkeys(
+                    self._counterparts(record, group, found, strength), self.exclusivity.review
+                )
+            best = self._clear_best(record, group, found, strength)
             if best is not None:
                 self._exclusive[record] = best
                 bonus = self.exclusivity.weight
@@ -171,35 +193,73 @@ class Linker:
             vetoed=vetoed,
             order=self.order,
             review_only=review_only,
+            lowered=lowered,
+            review_last=own_only,
         )
+
+    def _open_strength(
+        self, found: dict[Hashable, dict[int, float]], taken: set[Hashable], vetoed: set[Hashable]
+    ) -> dict[Hashable, float]:
+        """The strongest link to each open candidate cluster: one that holds no
+        record of the record's system (``taken``) and no vetoed member."""
+        names = self.member_ids
+        return {
+            cluster: max(weights.values())
+            for cluster, weights in found.items()
+            if cluster not in taken and not any(names[m] in vetoed for m in weights)
+        }
+
+    def _anchors(self, members: Iterable[int], group: Hashable) -> list[int]:
+        """The members of another once-only system than ``group``."""
+        return [m for m in members if self.groups[m] is not None and self.groups[m] != group]
+
+    def _counterparts(
+        self,
+        record: int,
+        group: Hashable,
+        found: dict[Hashable, dict[int, float]],
+        strength: dict[Hashable, float],
+    ) -> set[Hashable]:
+        """Open candidate clusters holding a record of another once-only system that
+        are ``record``'s best such cluster (all of them, when tied), or whose such
+        member has no stronger link to another record of ``group`` (among the pairs
+        scored so far)."""
+        held = {cluster: self._anchors(found[cluster], group) for cluster in strength}
+        held = {cluster: anchors for cluster, anchors in held.items() if anchors}
+        if not held:
+            return set()
+        top = max(strength[cluster] for cluster in held)
+        chosen = {cluster for cluster in held if strength[cluster] == top}
+        for cluster, anchors in held.items():
+            weights = found[cluster]
+            if any(
+                not any(
+                    weight > weights[anchor] and other != record and self.groups[other] == group
+                    for other, weight in self._links[anchor].items()
+                )
+                for anchor in anchors
+            ):
+                chosen.add(cluster)
+        return chosen
 
     def _clear_best(
         self,
         record: int,
         group: Hashable,
         found: dict[Hashable, dict[int, float]],
-        taken: set[Hashable],
-        vetoed: set[Hashable],
+        strength: dict[Hashable, float],
     ) -> Hashable | None:
         """The cluster that is ``record``'s clear best match both ways, if any: it
         holds a record of another once-only system, every other open candidate
         cluster is ``margin`` bits weaker, and so is every other record of
         ``group`` among the candidates against each of its once-only members."""
-        names = self.member_ids
-        strength = {
-            cluster: max(weights.values())
-            for cluster, weights in found.items()
-            if cluster not in taken and not any(names[m] in vetoed for m in weights)
-        }
         if not strength:
             return None
         best = max(strength, key=lambda cluster: strength[cluster])
         margin = self.exclusivity.margin
         if any(strength[other] > strength[best] - margin for other in strength if other != best):
             return None
-        anchors = [
-            m for m in self.members[best] if self.groups[m] is not None and self.groups[m] != group
-        ]
+        anchors = self._anchors(self.members[best], group)
         if not anchors:
             return None
         rivals = [
