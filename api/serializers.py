@@ -135,7 +135,7 @@ class ExplanationItemSerializer(serializers.Serializer):
     level = serializers.CharField()
     description = serializers.CharField(help_text="the declared text of the level")
     weight = serializers.FloatField(
-        allow_null=True, help_text="evidence in bits; null for identifiers and steward links"
+        allow_null=True, help_text="evidence in bits; null for identifiers, steward links and notes"
     )
 
 

@@ -536,7 +536,8 @@ def place_in_order(
                 (
                     item.member,
                     item.probability,
-                    _explain(linker, index, linker.index_of(item.member)),
+                    _explain(linker, index, linker.index_of(item.member))
+                    + ([_counterpart_note()] if item.lowered else []),
                 )
                 for item in found.review
             )
@@ -573,6 +574,16 @@ def _identifier(attribute: str) -> dict[str, Any]:
         "comparison": attribute,
         "level": "identifier",
         "description": "same identifier",
+        "weight": None,
+    }
+
+
+def _counterpart_note() -> dict[str, Any]:
+    return {
+        "comparison": "counterpart",
+        "level": "best_counterpart",
+        "description": "offered below the review threshold: the best counterpart between "
+        "two systems that each hold an entity once",
         "weight": None,
     }
 

@@ -331,6 +331,7 @@ def test_lowered_clusters_are_offered_below_the_review_threshold_and_beyond_the_
     offered = decide(candidates, thresholds, lowered={"low": 0.01})
     assert [item.cluster for item in offered.review] == ["C0", "C1", "C2", "low"]
     assert offered.review[-1].probability == 0.02
+    assert offered.review[-1].lowered and not any(item.lowered for item in offered.review[:3])
     # Below its own floor a lowered cluster stays out.
     assert "low" not in [
         i.cluster for i in decide(candidates, thresholds, lowered={"low": 0.03}).review

@@ -482,6 +482,11 @@ def test_best_counterparts_go_to_review_from_a_lower_probability(erp, crm, monke
     else:
         assert third.queued_for_review and third.outcome != Outcome.ATTACHED
         assert offered == {("M1", "X9"): 0.168, ("M2", "X9"): 0.168}
+        # The explanation says why a pair this unlikely is offered.
+        for item in ReviewItem.objects.filter(record_b__source_key="X9"):
+            notes = [e for e in item.explanation if e["comparison"] == "counterpart"]
+            assert len(notes) == 1 and notes[0]["weight"] is None
+            assert "best counterpart" in notes[0]["description"]
     assert_invariants()
 
 

@@ -26,6 +26,9 @@ class ReviewCandidate:
     cluster: Hashable
     member: Hashable  # the member with the strongest link
     probability: float
+    #: Offered only because its cluster had a lowered threshold (``lowered`` in
+    #: :func:`decide`): below the usual review threshold.
+    lowered: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,9 @@ def decide(
             rank = order.get(cluster, cluster) if order is not None else cluster
             qualified.append((average, rank, cluster, best_member, best))
         elif best >= thresholds.review or (lowered and best >= lowered.get(cluster, 2.0)):
-            doubtful.append(ReviewCandidate(cluster, best_member, best))
+            doubtful.append(
+                ReviewCandidate(cluster, best_member, best, lowered=best < thresholds.review)
+            )
     review = sorted(doubtful, key=lambda item: (item.cluster in review_last, -item.probability))
     if qualified:
         qualified.sort(key=lambda item: (-item[0], _sortable(item[1])))
