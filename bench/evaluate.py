@@ -302,15 +302,15 @@ def write_misses(path: Path, domain_name: str, missed: set) -> None:
         for code in record_keys.blocking:
             by_code[code].add(name)
 
-    def rank(record, partner) -> tuple[int, int]:
+    def rank(record, partner, mine: float) -> tuple[int, int]:
         """The partner's rank among the other systems' records sharing a key with
-        ``record``, by probability (1 = best), and how many such candidates."""
+        ``record``, by probability (``mine``: the pair's; 1 = best), and how many
+        such candidates."""
         others = {
             name for code in keys[record].blocking for name in by_code[code] if name[0] != record[0]
         }
         if partner not in others:
             return 0, len(others)
-        mine = model.score(features[record], features[partner]).probability
         ahead = sum(
             1
             for name in others
@@ -336,8 +336,8 @@ def write_misses(path: Path, domain_name: str, missed: set) -> None:
         )
         for a, b in sorted(missed):
             score = model.score(features[a], features[b])
-            rank_a, count_a = rank(a, b)
-            rank_b, count_b = rank(b, a)
+            rank_a, count_a = rank(a, b, score.probability)
+            rank_b, count_b = rank(b, a, model.score(features[b], features[a]).probability)
             writer.writerow(
                 [
                     ":".join(a),

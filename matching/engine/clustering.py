@@ -75,7 +75,9 @@ def decide(
             average = sum(members.values()) / len(members)
             rank = order.get(cluster, cluster) if order is not None else cluster
             qualified.append((average, rank, cluster, best_member, best))
-        elif best >= thresholds.review or (lowered and best >= lowered.get(cluster, 2.0)):
+        elif best >= thresholds.review or (
+            lowered and cluster in lowered and best >= lowered[cluster]
+        ):
             doubtful.append(
                 ReviewCandidate(cluster, best_member, best, lowered=best < thresholds.review)
             )
