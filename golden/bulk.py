@@ -261,19 +261,22 @@ def insert_values(
     columns = ", ".join(quote(field.column) for field in [*fields, *stamped])
     placeholders = ", ".join(["%s"] * (len(fields) + len(stamped)))
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"
-    stamp = [field.get_db_prep_save(timezone.now(), connection) for field in stamped]
-    prepared = [
-        [
-            value if convert is None or value is None else convert(value)
-            for value, convert in zip(row, converters, strict=True)
+    if stamped or any(convert is not None for convert in converters):
+        stamp = [field.get_db_prep_save(timezone.now(), connection) for field in stamped]
+        prepared = [
+            [
+                value if convert is None or value is None else convert(value)
+                for value, convert in zip(row, converters, strict=True)
+            ]
+            + stamp
+            for row in rows
         ]
-        + stamp
-        for row in rows
-    ]
+    else:  # plain values only (keys, ids): the rows are the parameters as they are
+        prepared = rows
     _insert_many(meta.db_table, [field.column for field in [*fields, *stamped]], sql, prepared)
 
 
-def _insert_many(table: str, columns: list[str], sql: str, rows: list[list[Any]]) -> None:
+def _insert_many(table: str, columns: list[str], sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """executemany, or COPY on PostgreSQL (several times faster for many rows)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(rows) > 1:

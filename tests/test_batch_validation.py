@@ -3,6 +3,7 @@ exactly what each record gives alone: nothing leaks from one record to the next
 (country context, issues, rejections, keys, features)."""
 
 import csv
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,30 @@ def test_a_batch_with_repeated_and_unusable_keys_is_prepared_row_by_row():
         batch.rows["C"].digest,
         batch.rows["C"].keys,
     )
+
+
+@pytest.mark.parametrize("domain_name", ["customer", "material"])
+def test_a_prepared_batch_survives_pickling_row_for_row(domain_name, tmp_path):
+    """Batches cross from the importer's helper process to the writer pickled column
+    by column: every row comes back whole, in order, with its rejections."""
+    payloads = _payloads(domain_name, tmp_path)
+    records = [SourceInput(f"K{index % 150}", payload) for index, payload in enumerate(payloads)]
+    batch = prepare_source_inputs(domain_name, records)
+
+    copy = pickle.loads(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+
+    assert list(copy.rows) == list(batch.rows)
+    assert copy == batch  # dataclass equality: every field of every row and result
+    assert [r.reason if r else None for r in copy.results] == [
+        r.reason if r else None for r in batch.results
+    ]
+    assert any(result is not None for result in copy.results)
+
+
+def test_a_batch_being_written_is_not_pickled():
+    batch = prepare_source_inputs(
+        "customer", [SourceInput("A", {"kind": "person", "last_name": "Li"})]
+    )
+    batch.rows["A"].record = object()
+    with pytest.raises(TypeError, match="being written"):
+        pickle.dumps(batch)
