@@ -244,8 +244,8 @@ def index_new_records(
 def _blocking_rows(pairs: Sequence[tuple[SourceRecord, RecordKeys]]) -> tuple[list, list]:
     """The blocking codes of ``pairs`` and their source record ids, in (code, id)
     order: each page of the (code, source record) B-tree is then visited once per
-    batch, not once per row. Sorted as arrays (a tenth of the time of sorting
-    tuples: a batch of customers brings about 16,000 codes)."""
+    batch, not once per row. Sorted as arrays: 5.8 ms for the 16,000 codes of 2,000
+    customers, against 19.6 ms to sort tuples and convert them value by value."""
     counts = [len(keys.blocking) for _, keys in pairs]
     codes = np.fromiter(
         itertools.chain.from_iterable(keys.blocking for _, keys in pairs),
