@@ -86,7 +86,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="25000,50000,100000")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--postgres", help="PostgreSQL server URL (a database to connect to)")
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument(
+        "--batch-size", type=int, help="rows per transaction (default: the service's own)"
+    )
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")]
     databases = ["sqlite"] + (["postgresql"] if options.postgres else [])
@@ -103,8 +105,9 @@ def main() -> None:
                 env = fresh_database(database, options.postgres, Path(tmp))
                 command = manage("import_records", str(path), "--domain", "customer",
                                  "--system", "LEGACY", "--create-system",
-                                 "--batch-size", str(options.batch_size),
                                  "--errors-out", str(Path(tmp) / "errors.csv"))  # fmt: skip
+                if options.batch_size:
+                    command += ["--batch-size", str(options.batch_size)]
                 first_s, first_peak, first_out = run_measured(command, env)
                 again_s, again_peak, again_out = run_measured(command, env)
                 if f"{size} unchanged" not in again_out:

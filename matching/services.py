@@ -20,7 +20,6 @@ import hashlib
 import itertools
 import json
 import marshal
-import sqlite3
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -32,7 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from rbloom import Bloom
 
-from golden.bulk import array_param, insert_values
+from golden.bulk import array_param, driver_rows, insert_values, select_in
 from golden.domains import Domain
 from golden.models import GoldenRecord, SourceRecord, SourceSystem
 
@@ -61,6 +60,10 @@ class RecordKeys:
     identity: Mapping[str, str]  # attribute → identity key
     blocking: frozenset[int] = frozenset()  # blocking keys, by :func:`blocking_code`
     features: tuple | None = None  # ``Model.prepare`` of the record
+    #: ``features`` as stored (:func:`_stored_form`), made with them: in the helper
+    #: process of an import rather than by the writer. Not compared: marshal writes
+    #: equal values as different bytes when their objects are shared differently.
+    stored: bytes | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def record_keys_many(domain: Domain, canonicals: Sequence[Mapping[str, Any]]) ->
     ]
     features = _preparer(spec).prepare_many(canonicals)
     return [
-        RecordKeys(identity, blocks, prepared)
+        RecordKeys(identity, blocks, prepared, _stored_form(prepared))
         for identity, blocks, prepared in zip(identities, codes, features, strict=True)
     ]
 
@@ -231,7 +234,7 @@ def index_new_records(
         for record, keys in zip(source_records, keys_per_record, strict=True):
             if keys.features is None:
                 continue
-            data = _stored_form(keys.features)
+            data = keys.stored
             if data is not None:
                 rows.append((record.pk, record.payload_hash, version, data))
             # Kept for the next batches too, in the form just made for storing.
@@ -697,7 +700,7 @@ def _blocked_on_file(keys: set[int], spec) -> list[tuple[int, int]]:
             # every row of the codes with a window function.
             for chunk in _chunks(sorted(keys), BLOCKED_CHUNK):
                 found.extend(
-                    _driver_rows(cursor, _newest_per_code_sql(table, len(chunk), limit), chunk)
+                    driver_rows(cursor, _newest_per_code_sql(table, len(chunk), limit), chunk)
                 )
     by_key: dict[int, list[int]] = defaultdict(list)
     for key, pk in found:
@@ -879,7 +882,7 @@ def _members_of_records(
         params = [domain_name]
     else:  # PostgreSQL plans this join best by primary key alone
         golden_join, params = f"{golden_table} g ON ", []
-    rows = _value_query(
+    rows = select_in(
         f"SELECT sr.id, sr.golden_record_id, sr.payload_hash, sr.system_id FROM {record_table} sr "
         f"JOIN {golden_join}g.status = 'active' AND g.id = sr.golden_record_id "
         f"WHERE NOT sr.retired AND sr.golden_record_id {{match}}",
@@ -907,7 +910,7 @@ def _members_of_records(
         if unprepared:
             field = SourceRecord._meta.get_field("canonical")
             values = dict(
-                _value_query(
+                select_in(
                     f"SELECT id, canonical FROM {record_table} WHERE id {{match}}",
                     sorted(member.pk for member in unprepared),
                 )
@@ -924,7 +927,7 @@ def _goldens_of_records(source_record_ids: list[int]) -> set[int]:
     """The golden records of the live ones of ``source_record_ids`` (from an index)."""
     return {
         golden
-        for (golden,) in _value_query(
+        for (golden,) in select_in(
             f"SELECT golden_record_id FROM {SourceRecord._meta.db_table} "
             f"{_sqlite_index(RECORD_GOLDEN_INDEX)} WHERE NOT retired AND id {{match}}",
             source_record_ids,
@@ -938,7 +941,7 @@ def _stored_features(ids: list[int], digests: Mapping[int, str]) -> dict[int, by
     version = features_fingerprint()
     found: dict[int, tuple] = {}
     table = RecordFeatures._meta.db_table
-    for pk, digest, fingerprint, data in _value_query(
+    for pk, digest, fingerprint, data in select_in(
         f"SELECT source_record_id, payload_hash, fingerprint, data FROM {table} "
         f"WHERE source_record_id {{match}}",
         sorted(ids),
@@ -962,7 +965,7 @@ def _key_query(
         f"JOIN {record_table} sr {index} ON sr.id = mk.source_record_id "
         f"WHERE NOT sr.retired AND {condition}"
     )
-    return _value_query(sql, values, params)
+    return select_in(sql, values, params)
 
 
 #: Indexes the candidate queries read instead of the table rows (golden.0009).
@@ -974,37 +977,6 @@ def _sqlite_index(name: str) -> str:
     """``INDEXED BY name`` on SQLite, whose planner reads a table row by id rather
     than a covering index by id; nothing elsewhere."""
     return f"INDEXED BY {name}" if connection.vendor == "sqlite" else ""
-
-
-def _value_query(sql: str, values: list, params: Sequence = ()) -> list[tuple]:
-    """Run ``sql`` whose ``{match}`` compares with ``values``: one query with an
-    array parameter on PostgreSQL (cheap to plan whatever the number of values);
-    chunks of an IN list elsewhere."""
-    if not values:
-        return []
-    found: list[tuple] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(sql.format(match="= ANY(%s)"), [*params, array_param(values)])
-            found.extend(cursor.fetchall())
-        elif connection.vendor == "sqlite":
-            base = sql.replace("%s", "?")  # these statements hold no other percent sign
-            for chunk in _chunks(values):
-                statement = base.format(match=f"IN ({', '.join('?' * len(chunk))})")
-                found.extend(_driver_rows(cursor, statement, [*params, *chunk]))
-        else:
-            for chunk in _chunks(values):
-                match = "IN (" + ", ".join(["%s"] * len(chunk)) + ")"
-                cursor.execute(sql.format(match=match), [*params, *chunk])
-                found.extend(cursor.fetchall())
-    return found
-
-
-def _driver_rows(cursor, sql: str, params: Sequence):
-    """Rows of ``sql`` (``?`` placeholders) run by the SQLite driver itself under
-    Django's ``cursor``: Django's rewriting of ``%s`` placeholders costs a quarter
-    of a lookup on statements as long as the candidate queries."""
-    return sqlite3.Cursor.execute(cursor.cursor, sql, params)
 
 
 def _chunks(items: list, size: int = SQL_IN_CHUNK):

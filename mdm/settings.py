@@ -191,7 +191,7 @@ LOGGING = {
 
 # Size of one import transaction (rows). Larger batches are faster, smaller ones hold
 # locks for less time.
-MDM_IMPORT_BATCH_SIZE = int(os.environ.get("MDM_IMPORT_BATCH_SIZE", "2000"))
+MDM_IMPORT_BATCH_SIZE = int(os.environ.get("MDM_IMPORT_BATCH_SIZE", "5000"))
 # Largest import file accepted, in bytes (default 10 GB).
 MDM_IMPORT_MAX_BYTES = int(os.environ.get("MDM_IMPORT_MAX_BYTES", str(10 * 1024**3)))
 # Helper processes that read and validate the next import batches while the current

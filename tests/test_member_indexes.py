@@ -5,8 +5,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from golden import bulk
 from golden.services import upsert_source_record
-from matching import services
 
 ANNA = {"kind": "person", "first_name": "Anna", "last_name": "Schmidt", "birth_date": "1980-04-02",
         "city": "Berlin", "postal_code": "10115", "country": "DE"}  # fmt: skip
@@ -23,13 +23,13 @@ def _index_sql(name):
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite query plans")
 def test_candidate_queries_read_the_record_tables_through_covering_indexes(erp, crm, monkeypatch):
     statements = []
-    real = services._driver_rows
+    real = bulk.driver_rows
 
     def spying(cursor, sql, params):
         statements.append((sql, list(params)))
         return real(cursor, sql, params)
 
-    monkeypatch.setattr(services, "_driver_rows", spying)
+    monkeypatch.setattr(bulk, "driver_rows", spying)
     upsert_source_record(system=erp, domain="customer", source_key="1", payload=ANNA)
     second = upsert_source_record(
         system=crm, domain="customer", source_key="A", payload=ANNA | {"first_name": "Ana"}
