@@ -70,6 +70,43 @@ def test_every_import_is_a_job_with_its_counts_and_checksum(db, people):
     assert job.finished_at is not None
 
 
+def test_batches_start_small_and_grow_to_the_batch_size():
+    from itertools import islice
+
+    from golden.importing.load import batch_sizes
+
+    assert list(islice(batch_sizes(5000), 9)) == [500, 750, 1125, 1687, 2531, 3796] + [5000] * 3
+    assert list(islice(batch_sizes(200), 3)) == [200, 200, 200]  # small batches: no ramp
+
+
+def test_a_job_with_growing_batches_resumes_after_the_batches_it_committed(db, people, monkeypatch):
+    monkeypatch.setattr("golden.importing.load.FIRST_BATCH", 3)  # keys: 3, 4, 6, 9, 10, ...
+    real = upsert_module.upsert_source_records
+    calls = {"n": 0}
+
+    def failing_fourth_batch(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("killed")
+        return real(**kwargs)
+
+    monkeypatch.setattr("golden.importing.load.upsert_source_records", failing_fourth_batch)
+    with pytest.raises(RuntimeError):
+        import_people(people)
+    job = ImportJob.objects.get()
+    assert (job.batches_done, job.rows_done) == (3, 13)
+    assert SourceRecord.objects.count() == 13
+
+    monkeypatch.setattr("golden.importing.load.upsert_source_records", real)
+    import_people(people)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.COMPLETED
+    assert (job.counts["created"], job.counts["updated"], job.counts["unchanged"]) == (50, 1, 0)
+    assert job.counts["read"] == 53
+    assert SourceRecord.objects.count() == 50
+    assert ChangeEvent.objects.filter(event_type="xref.added").count() == 50
+
+
 def test_a_failed_batch_leaves_the_committed_ones_and_the_job_resumes_after_them(
     db, people, monkeypatch
 ):

@@ -189,6 +189,23 @@ class _Report:
     duplicates: int
 
 
+#: Rows in the first batch of a load; each batch after it is half as large again,
+#: up to the batch size. The writer then starts as soon as a small batch is
+#: validated instead of waiting for a whole one, and the helper stays ahead of it.
+FIRST_BATCH = 500
+BATCH_GROWTH = 1.5
+
+
+def batch_sizes(size: int) -> Iterator[int]:
+    """The number of keys in each batch of a load with batches of ``size``: the same
+    in every run over a file, so a resumed job skips exactly the batches committed
+    before."""
+    current = float(min(size, FIRST_BATCH))
+    while True:
+        yield int(current)
+        current = min(float(size), current * BATCH_GROWTH)
+
+
 def _reports(
     reader: RowReader,
     domain_name: str,
@@ -198,7 +215,8 @@ def _reports(
     part: int = 0,
     parts: int = 1,
 ) -> Iterator[_Report]:
-    """Read the file into batches of up to ``size`` keys and validate each batch.
+    """Read the file into batches of up to ``size`` keys (:func:`batch_sizes`) and
+    validate each batch.
 
     Pure Python without database access, so it can run in a helper process. A key
     seen again supersedes its earlier row (the last occurrence wins); ``repeated``
@@ -212,6 +230,8 @@ def _reports(
     batch: dict[str, SourceRow] = {}
     notes: list[tuple[SourceRow, str, str, str, bool]] = []
     counts = {"read": 0, "duplicates": 0}
+    sizes = batch_sizes(size)
+    limit = next(sizes)
 
     def ours() -> bool:
         nonlocal index
@@ -259,8 +279,10 @@ def _reports(
             )
             notes.append((superseded, reader.key_column, row.key, reason, False))
         batch[row.key] = row
-        if len(batch) >= size and ours():
-            yield report()
+        if len(batch) >= limit:
+            limit = next(sizes)
+            if ours():
+                yield report()
     if (batch or notes or counts["read"]) and ours():
         yield report()
 
