@@ -79,25 +79,33 @@ def test_batches_start_small_and_grow_to_the_batch_size():
     assert list(islice(batch_sizes(200), 3)) == [200, 200, 200]  # small batches: no ramp
 
 
-def test_a_job_with_growing_batches_resumes_after_the_batches_it_committed(db, people, monkeypatch):
-    monkeypatch.setattr("golden.importing.load.FIRST_BATCH", 3)  # keys: 3, 4, 6, 9, 10, ...
+def fail_batch(monkeypatch, number, message):
+    """Make the ``number``-th batch of the next import fail with ``message``; returns
+    a function that puts the real writer back."""
     real = upsert_module.upsert_source_records
     calls = {"n": 0}
 
-    def failing_fourth_batch(**kwargs):
+    def failing(**kwargs):
         calls["n"] += 1
-        if calls["n"] == 4:
-            raise RuntimeError("killed")
+        if calls["n"] == number:
+            raise RuntimeError(message)
         return real(**kwargs)
 
-    monkeypatch.setattr("golden.importing.load.upsert_source_records", failing_fourth_batch)
+    target = "golden.importing.load.upsert_source_records"
+    monkeypatch.setattr(target, failing)
+    return lambda: monkeypatch.setattr(target, real)
+
+
+def test_a_job_with_growing_batches_resumes_after_the_batches_it_committed(db, people, monkeypatch):
+    monkeypatch.setattr("golden.importing.load.FIRST_BATCH", 3)  # keys: 3, 4, 6, 9, 10, ...
+    restore = fail_batch(monkeypatch, 4, "killed")
     with pytest.raises(RuntimeError):
         import_people(people)
     job = ImportJob.objects.get()
     assert (job.batches_done, job.rows_done) == (3, 13)
     assert SourceRecord.objects.count() == 13
 
-    monkeypatch.setattr("golden.importing.load.upsert_source_records", real)
+    restore()
     import_people(people)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.COMPLETED
@@ -110,16 +118,7 @@ def test_a_job_with_growing_batches_resumes_after_the_batches_it_committed(db, p
 def test_a_failed_batch_leaves_the_committed_ones_and_the_job_resumes_after_them(
     db, people, monkeypatch
 ):
-    real = upsert_module.upsert_source_records
-    calls = {"n": 0}
-
-    def failing_third_batch(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("database went away")
-        return real(**kwargs)
-
-    monkeypatch.setattr("golden.importing.load.upsert_source_records", failing_third_batch)
+    restore = fail_batch(monkeypatch, 3, "database went away")
     with pytest.raises(RuntimeError):
         import_people(people)
 
@@ -129,7 +128,7 @@ def test_a_failed_batch_leaves_the_committed_ones_and_the_job_resumes_after_them
     assert (job.batches_done, job.rows_done) == (2, 20)
     assert SourceRecord.objects.count() == 20
 
-    monkeypatch.setattr("golden.importing.load.upsert_source_records", real)
+    restore()
     output = import_people(people)
 
     assert f"Resuming interrupted import #{job.pk} of the same file after row 20" in output
