@@ -111,8 +111,8 @@ def array_param(values: Sequence[Any]) -> str | list:
     return values
 
 
-#: Values per IN list of :func:`select_in` on SQLite.
-SELECT_IN_CHUNK = 500
+#: Values per IN list where there is no array parameter (SQLite).
+SQL_IN_CHUNK = 500
 
 
 def select_in(sql: str, values: list, params: Sequence = ()) -> list[tuple]:
@@ -128,11 +128,11 @@ def select_in(sql: str, values: list, params: Sequence = ()) -> list[tuple]:
             found.extend(cursor.fetchall())
         elif connection.vendor == "sqlite":
             base = sql.replace("%s", "?")  # these statements hold no other percent sign
-            for chunk in _chunks(values, SELECT_IN_CHUNK):
+            for chunk in chunks(values):
                 statement = base.format(match=f"IN ({', '.join('?' * len(chunk))})")
                 found.extend(driver_rows(cursor, statement, [*params, *chunk]))
         else:
-            for chunk in _chunks(values, SELECT_IN_CHUNK):
+            for chunk in chunks(values):
                 match = "IN (" + ", ".join(["%s"] * len(chunk)) + ")"
                 cursor.execute(sql.format(match=match), [*params, *chunk])
                 found.extend(cursor.fetchall())
@@ -146,7 +146,7 @@ def driver_rows(cursor, sql: str, params: Sequence):
     return sqlite3.Cursor.execute(cursor.cursor, sql, params)
 
 
-def _chunks(items: Sequence, size: int):
+def chunks(items: Sequence, size: int = SQL_IN_CHUNK):
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -30,7 +30,7 @@ import csv
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from golden.bulk import chunks
 from golden.cells import safe_cell
 from golden.domains import Domain
 from golden.importing.files import REPORT_COLUMNS, ImportFileError, detect_format
@@ -271,7 +272,7 @@ class _Loader:
     def _records(self, system: SourceSystem, keys: set[str]) -> dict[str, tuple[int, bool]]:
         """key → (source record id, retired) of ``system``'s records in the domain."""
         found: dict[str, tuple[int, bool]] = {}
-        for chunk in _chunks(sorted(keys)):
+        for chunk in chunks(sorted(keys)):
             for key, pk, retired in SourceRecord.objects.filter(
                 system=system, domain=self.domain.name, source_key__in=chunk
             ).values_list("source_key", "pk", "retired"):
@@ -298,7 +299,7 @@ class _Loader:
         goldens: dict[int, GoldenRecord] = {}
         golden_of = _goldens_of(ids)
         while not set(golden_of.values()) <= set(goldens):
-            for chunk in _chunks(sorted(set(golden_of.values()) - set(goldens))):
+            for chunk in chunks(sorted(set(golden_of.values()) - set(goldens))):
                 for golden in (
                     GoldenRecord.objects.select_for_update()
                     .filter(pk__in=chunk)
@@ -309,7 +310,7 @@ class _Loader:
             golden_of = _goldens_of(ids)
         members: dict[int, set[int]] = defaultdict(set)
         records: dict[int, _Member] = {}
-        for chunk in _chunks(sorted(set(golden_of.values()))):
+        for chunk in chunks(sorted(set(golden_of.values()))):
             for pk, golden, code, key, canonical in SourceRecord.objects.filter(
                 golden_record_id__in=chunk, retired=False
             ).values_list("pk", "golden_record_id", "system__code", "source_key", "canonical"):
@@ -509,7 +510,7 @@ class _Loader:
 def _goldens_of(ids: Sequence[int]) -> dict[int, int]:
     """Live source record id → its golden record id."""
     found: dict[int, int] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         found.update(
             SourceRecord.objects.filter(pk__in=chunk, retired=False).values_list(
                 "pk", "golden_record_id"
@@ -524,7 +525,7 @@ def _pair(a: int, b: int) -> tuple[int, int]:
 
 def _items_of(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], ReviewItem]:
     found: dict[tuple[int, int], ReviewItem] = {}
-    for chunk in _chunks(sorted({a for a, _ in pairs})):
+    for chunk in chunks(sorted({a for a, _ in pairs})):
         for item in ReviewItem.objects.filter(record_a_id__in=chunk):
             if (item.record_a_id, item.record_b_id) in pairs:
                 found[(item.record_a_id, item.record_b_id)] = item
@@ -535,8 +536,3 @@ def _row_numbers(numbers: Sequence[int]) -> str:
     if len(numbers) == 1:
         return f"row {numbers[0]}"
     return "rows " + ", ".join(str(number) for number in numbers)
-
-
-def _chunks(items: Sequence, size: int = services.SQL_IN_CHUNK) -> Iterable[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from golden.bulk import SQL_IN_CHUNK
 from golden.domains import Domain, get_domain
 from golden.models import SourceRecord
 from golden.services.errors import ServiceError
@@ -214,8 +215,8 @@ def decide(
 def _items_of(ids: set[int]) -> list[ReviewItem]:
     found: dict[int, ReviewItem] = {}
     values = sorted(ids)
-    for start in range(0, len(values), services.SQL_IN_CHUNK):
-        chunk = values[start : start + services.SQL_IN_CHUNK]
+    for start in range(0, len(values), SQL_IN_CHUNK):
+        chunk = values[start : start + SQL_IN_CHUNK]
         for item in ReviewItem.objects.filter(Q(record_a__in=chunk) | Q(record_b__in=chunk)):
             found[item.pk] = item
     return list(found.values())
@@ -243,8 +244,8 @@ def _binding(model: Model, items: Sequence[ReviewItem]) -> dict[int, set[int]]:
 def _canonical(ids: set[int]) -> dict[int, Mapping[str, Any]]:
     found = {}
     values = sorted(ids)
-    for start in range(0, len(values), services.SQL_IN_CHUNK):
-        chunk = values[start : start + services.SQL_IN_CHUNK]
+    for start in range(0, len(values), SQL_IN_CHUNK):
+        chunk = values[start : start + SQL_IN_CHUNK]
         found.update(SourceRecord.objects.filter(pk__in=chunk).values_list("pk", "canonical"))
     return found
 

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from rbloom import Bloom
 
-from golden.bulk import array_param, driver_rows, insert_values, select_in
+from golden.bulk import array_param, chunks, driver_rows, insert_values, select_in
 from golden.domains import Domain
 from golden.models import GoldenRecord, SourceRecord, SourceSystem
 
@@ -41,7 +41,6 @@ from .engine.linking import Linker, pairs_from_keys
 from .engine.scoring import Model, Parameters, Thresholds
 from .models import BlockingKey, MatchKey, MatchParameters, RecordFeatures
 
-SQL_IN_CHUNK = 500
 # Advisory locks on identity and blocking keys: (class, slot) pairs, separate from
 # other locks. Slots bound the locks a large batch holds.
 IDENTITY_LOCK_CLASS = 7_306_002
@@ -283,7 +282,7 @@ def rebuild_index(domain: Domain, *, batch_size: int = 2_000) -> int:
 
 
 def drop_keys(source_record_ids: Iterable[int]) -> None:
-    for chunk in _chunks(list(source_record_ids)):
+    for chunk in chunks(list(source_record_ids)):
         MatchKey.objects.filter(source_record_id__in=chunk).delete()
         BlockingKey.objects.filter(source_record_id__in=chunk).delete()
         RecordFeatures.objects.filter(source_record_id__in=chunk).delete()
@@ -698,7 +697,7 @@ def _blocked_on_file(keys: set[int], spec) -> list[tuple[int, int]]:
             # One statement of per-code subqueries, each reading at most ``limit``
             # rows straight off the (code, source record) key, rather than ranking
             # every row of the codes with a window function.
-            for chunk in _chunks(sorted(keys), BLOCKED_CHUNK):
+            for chunk in chunks(sorted(keys), BLOCKED_CHUNK):
                 found.extend(
                     driver_rows(cursor, _newest_per_code_sql(table, len(chunk), limit), chunk)
                 )
@@ -977,8 +976,3 @@ def _sqlite_index(name: str) -> str:
     """``INDEXED BY name`` on SQLite, whose planner reads a table row by id rather
     than a covering index by id; nothing elsewhere."""
     return f"INDEXED BY {name}" if connection.vendor == "sqlite" else ""
-
-
-def _chunks(items: list, size: int = SQL_IN_CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -10,16 +10,9 @@ from django.db import connection
 from django.db.models import Field, ForeignObject, Lookup, QuerySet
 
 from .. import survivorship
-from ..bulk import array_param
+from ..bulk import array_param, chunks
 from ..domains import get_domain
 from ..models import AttributeOverride, GoldenRecord, SourceRecord, SourceSystem
-
-SQL_IN_CHUNK = 500
-
-
-def chunks(items: list, size: int = SQL_IN_CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class AnyOf(Lookup):
